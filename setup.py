@@ -1,0 +1,96 @@
+"""Build of sparsetools' compiled core: C kernels in csrc/ behind thin Cython adapters.
+
+One Extension per .pyx in sparsetools/_lib/, each listing the csrc/*.c files it
+needs.  OpenMP is used when a probe compile with it succeeds; otherwise the
+adapters build single-threaded (prange becomes a plain loop).  Metadata lives
+in pyproject.toml.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CSRC = "csrc"
+
+_PROBE = r"""
+#include <omp.h>
+int main(void) {
+    int n = 0;
+    #pragma omp parallel reduction(+:n)
+    n += 1;
+    return n > 0 ? 0 : 1;
+}
+"""
+
+
+def openmp_flags():
+    """Compile and link flags for OpenMP, or ([], []) when the compiler lacks it.
+
+    Set SPARSETOOLS_NO_OPENMP=1 to build without OpenMP on purpose.
+    """
+    if os.environ.get("SPARSETOOLS_NO_OPENMP"):
+        return [], []
+    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    cc = cc.split()
+    flags = ["/openmp"] if sys.platform == "win32" else ["-fopenmp"]
+    tmp = tempfile.mkdtemp()
+    try:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write(_PROBE)
+        exe = os.path.join(tmp, "probe")
+        res = subprocess.run(cc + flags + [src, "-o", exe], capture_output=True)
+        if res.returncode != 0:
+            print("sparsetools: OpenMP probe failed; building single-threaded",
+                  file=sys.stderr)
+            return [], []
+        if subprocess.run([exe], capture_output=True).returncode != 0:
+            print("sparsetools: OpenMP probe did not run; building "
+                  "single-threaded", file=sys.stderr)
+            return [], []
+    except OSError as exc:
+        print(f"sparsetools: OpenMP probe error ({exc}); building "
+              "single-threaded", file=sys.stderr)
+        return [], []
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return flags, flags
+
+
+def extensions():
+    omp_compile, omp_link = openmp_flags()
+    common = dict(
+        include_dirs=[CSRC],
+        extra_compile_args=["-O3", "-std=c99"] + omp_compile
+        if sys.platform != "win32" else omp_compile,
+        extra_link_args=omp_link,
+        depends=[os.path.join(CSRC, h) for h in os.listdir(CSRC)
+                 if h.endswith((".h", ".template.c"))],
+    )
+    return [
+        Extension(
+            "sparsetools._lib._omp",
+            sources=["sparsetools/_lib/_omp.pyx", os.path.join(CSRC, "omp.c")],
+            **common,
+        ),
+    ]
+
+
+setup(
+    ext_modules=cythonize(
+        extensions(),
+        compiler_directives={
+            "language_level": "3",
+            "boundscheck": False,
+            "wraparound": False,
+            "cdivision": True,
+            "initializedcheck": False,
+        },
+    ),
+)

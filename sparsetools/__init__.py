@@ -1,0 +1,20 @@
+"""sparsetools: sparse coding with a compiled core.
+
+Fast sparse coders (Batch-OMP and ORMP in C, threaded over signals) exposed as
+plain functions and as scikit-learn transformers.
+"""
+__version__ = "0.1.0.dev0"
+
+try:
+    from sparsetools._lib import _omp  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the build
+    raise ImportError(
+        "sparsetools' compiled extensions could not be imported "
+        f"({exc}). If you are running from a source checkout, build them with "
+        "`pip install -e . --no-build-isolation` (or `pip install .`) and do not "
+        "import sparsetools from the source directory of a non-editable install."
+    ) from exc
+
+from sparsetools.coding import SparseCoder, orthogonal_mp
+
+__all__ = ["SparseCoder", "orthogonal_mp", "__version__"]

@@ -1,0 +1,1 @@
+"""Compiled adapters (Cython) over the C kernels of csrc/."""

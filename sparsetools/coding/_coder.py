@@ -1,0 +1,162 @@
+"""SparseCoder: scikit-learn transformer that sparse-codes rows over a fixed dictionary."""
+import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import validate_data
+
+from sparsetools.coding._omp import check_omp_params, encode
+from sparsetools.utils._validation import check_array, check_option
+
+__all__ = ["SparseCoder"]
+
+_ALGORITHMS = ("omp", "ormp")
+
+
+class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Sparse coding of rows over a fixed, precomputed dictionary.
+
+    Each row ``x`` of the data becomes a sparse code ``a`` with
+    ``x ~= a @ dictionary``. Nothing is learned: `fit` only validates, and
+    `transform` works without it. Use it in a :class:`~sklearn.pipeline.Pipeline`
+    ahead of a classifier.
+
+    Parameters
+    ----------
+    dictionary : array-like of shape (n_components, n_features)
+        The atoms, one per row (normally of unit norm). It is cast to the
+        dtype of the data at transform time, so float32 data stays float32.
+    algorithm : {"omp", "ormp"}, default="omp"
+        Coding algorithm: classic Orthogonal Matching Pursuit or its
+        order-recursive variant; see :func:`sparsetools.orthogonal_mp`.
+    n_nonzero_coefs : int, default=None
+        Maximum number of non-zero coefficients per code, in
+        ``[1, n_components]``. None: ``max(int(0.1 * n_features), 1)`` unless
+        `tol` is set.
+    tol : float, default=None
+        Stop adding atoms once the squared residual is at most `tol`.
+    n_jobs : int, default=None
+        Threads over samples; None means 1, -1 all cores.
+
+    Attributes
+    ----------
+    n_components_ : int
+        Number of atoms.
+    n_features_in_ : int
+        Number of features seen during `fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during `fit`, when they were all strings.
+
+    See Also
+    --------
+    orthogonal_mp : The function behind ``algorithm="omp"`` and ``"ormp"``.
+    sklearn.decomposition.SparseCoder : scikit-learn's coder (Python loop OMP).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.svm import LinearSVC
+    >>> from sparsetools import SparseCoder
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = X / 16.0
+    >>> rng = np.random.default_rng(0)
+    >>> D = X[rng.choice(len(X), 100, replace=False)]
+    >>> D = D / np.linalg.norm(D, axis=1, keepdims=True)
+    >>> coder = SparseCoder(D, algorithm="ormp", n_nonzero_coefs=5)
+    >>> coder.transform(X[:3]).shape
+    (3, 100)
+    >>> clf = make_pipeline(coder, LinearSVC()).fit(X[:1000], y[:1000])
+    >>> bool(clf.score(X[1000:], y[1000:]) > 0.85)
+    True
+    """
+
+    def __init__(self, dictionary, *, algorithm="omp", n_nonzero_coefs=None, tol=None,
+                 n_jobs=None):
+        self.dictionary = dictionary
+        self.algorithm = algorithm
+        self.n_nonzero_coefs = n_nonzero_coefs
+        self.tol = tol
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y=None):
+        """Validate the parameters and the width of `X`; nothing is learned.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; only its width is used.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : SparseCoder
+            The estimator.
+        """
+        D = self._dictionary()
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        self._check_params(D, X)
+        self.n_components_ = D.shape[0]
+        return self
+
+    def transform(self, X):
+        """Sparse codes of the rows of `X`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data; float32 and float64 are kept, other dtypes become float64.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components)
+            Dense codes in the dtype of `X`.
+        """
+        D = self._dictionary()
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        k, tol, method, n_threads = self._check_params(D, X)
+        return encode(X, D.astype(X.dtype, copy=False), k, tol, method, n_threads)
+
+    def inverse_transform(self, X):
+        """Reconstruct data from codes: ``X @ dictionary``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Reconstructions in the dtype of the codes.
+        """
+        D = self._dictionary()
+        codes = check_array(X, "X", shape_doc="(n_samples, n_components)")
+        if codes.shape[1] != D.shape[0]:
+            raise ValueError(
+                f"X has {codes.shape[1]} columns but the dictionary has "
+                f"{D.shape[0]} atoms; codes must have shape (n_samples, {D.shape[0]}).")
+        return codes @ D.astype(codes.dtype, copy=False)
+
+    def _dictionary(self):
+        return check_array(self.dictionary, "dictionary",
+                           shape_doc="(n_components, n_features)")
+
+    def _check_params(self, D, X):
+        check_option(self.algorithm, "algorithm", _ALGORITHMS)
+        if X.shape[1] != D.shape[1]:
+            raise ValueError(
+                f"X has {X.shape[1]} features but the dictionary atoms have "
+                f"{D.shape[1]}; X must have shape (n_samples, {D.shape[1]}).")
+        return check_omp_params(D.shape[0], D.shape[1], self.n_nonzero_coefs, self.tol,
+                                self.algorithm, self.n_jobs)
+
+    @property
+    def _n_features_out(self):
+        return self._dictionary().shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,1 @@
+"""Shared helpers: input validation, dtype policy, thread control."""
