@@ -19,10 +19,18 @@
 #define ST_HOT_CLONES
 #endif
 
+/* Helpers of the hot kernels are forced inline so that they are compiled
+ * into each target clone rather than once for the baseline ISA. */
+#if defined(__GNUC__)
+#define ST_INLINE static inline __attribute__((always_inline))
+#else
+#define ST_INLINE static inline
+#endif
+
 ptrdiff_t st_omp_workspace_size(ptrdiff_t n_atoms, ptrdiff_t max_k)
 {
-    /* nrm2 (n), W (max_k n), z (max_k) */
-    return (1 + max_k) * n_atoms + max_k;
+    /* nrm2 (n), W (max_k n), z (max_k), zero (n) */
+    return (2 + max_k) * n_atoms + max_k;
 }
 
 #define TYPE double

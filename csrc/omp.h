@@ -41,8 +41,22 @@
 /* Number of scalars of workspace that one call needs. */
 ptrdiff_t st_omp_workspace_size(ptrdiff_t n_atoms, ptrdiff_t max_k);
 
+/* Per-atom dependence thresholds, once per dictionary:
+ * thresh[i] = 1000 * epsilon * G[i, i].  An atom stays selectable while the
+ * squared norm of its component orthogonal to the support exceeds its
+ * threshold, i.e. stays well above the rounding error of the downdates. */
+void st_omp_thresholds_double(const double *gram, ptrdiff_t n_atoms,
+                              double *thresh);
+void st_omp_thresholds_float(const float *gram, ptrdiff_t n_atoms,
+                             float *thresh);
+
+/* Squared Euclidean norm of x (n values). */
+double st_sqnorm_double(const double *x, ptrdiff_t n);
+float st_sqnorm_float(const float *x, ptrdiff_t n);
+
 /* gram:    n_atoms x n_atoms, row-major (symmetric)
  * gdiag:   n_atoms squared atom norms, the diagonal of gram
+ * thresh:  n_atoms dependence thresholds (st_omp_thresholds_*)
  * corr:    in: the n_atoms correlations D x; overwritten (residual
  *          correlations)
  * norm2:   ||x||^2
@@ -52,14 +66,15 @@ ptrdiff_t st_omp_workspace_size(ptrdiff_t n_atoms, ptrdiff_t max_k);
  * support: out, max_k atom indices (the first *n_selected are set)
  * coef:    out, max_k coefficients, in the order of support
  * Returns ST_OK, or ST_ERR_BAD_ARGUMENT for sizes or a method out of range. */
-int st_omp_double(const double *gram, const double *gdiag, ptrdiff_t n_atoms,
-                  double *corr, double norm2, ptrdiff_t max_k, double tol,
-                  int method, double *work, ptrdiff_t *support, double *coef,
+int st_omp_double(const double *gram, const double *gdiag,
+                  const double *thresh, ptrdiff_t n_atoms, double *corr,
+                  double norm2, ptrdiff_t max_k, double tol, int method,
+                  double *work, ptrdiff_t *support, double *coef,
                   ptrdiff_t *n_selected);
 
-int st_omp_float(const float *gram, const float *gdiag, ptrdiff_t n_atoms,
-                 float *corr, float norm2, ptrdiff_t max_k, float tol,
-                 int method, float *work, ptrdiff_t *support, float *coef,
-                 ptrdiff_t *n_selected);
+int st_omp_float(const float *gram, const float *gdiag, const float *thresh,
+                 ptrdiff_t n_atoms, float *corr, float norm2,
+                 ptrdiff_t max_k, float tol, int method, float *work,
+                 ptrdiff_t *support, float *coef, ptrdiff_t *n_selected);
 
 #endif

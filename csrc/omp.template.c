@@ -1,56 +1,118 @@
 /* Batch-OMP / Batch-ORMP kernel, written once for TYPE in {float, double}.
  * Included by omp.c with TYPE, ITYPE (a signed integer as wide as TYPE),
- * SQRT and EPSILON defined; see omp.h for the algorithm and its contract. */
+ * SQRT and EPSILON defined; see omp.h for the algorithm and its contract.
+ *
+ * Per selected atom j the kernel computes the new Gram-Schmidt row
+ * w_s[i] = (G[j, i] - sum_t w_t[j] w_t[i]) / sqrt(d) for all atoms i, then
+ * makes one pass that updates the residual correlations
+ * alpha[i] -= z_s w_s[i] and the projected norms nrm2[i] -= w_s[i]^2 and
+ * finds the next atom.  Scores: |alpha_i| (OMP) or alpha_i^2 / nrm2_i (ORMP,
+ * compared by cross-multiplication, no division).  Ties go to the smallest
+ * index, as numpy.argmax does.  Every loop is written so that the compiler
+ * vectorises it for each target clone. */
 
-/* Lanes of the fused update-and-select pass: independent running maxima, so
- * the pass has no loop-carried latency chain and vectorises. */
-#define ST_LANES 16
-
-/* Update the residual correlations and projected norms with the new
- * Gram-Schmidt row w (skipped when w is NULL, for the first selection) and
- * return the next atom: the first index of the largest score among atoms
- * whose projected norm exceeds dep * ||d_i||^2, or -1 when none has a
- * positive score.  Scores: |alpha_i| (OMP) or alpha_i^2 / nrm2_i (ORMP),
- * compared by cross-multiplication so no division is needed. */
-static inline ptrdiff_t CAT(omp_update_select_, TYPE)(
-    TYPE *restrict alpha, TYPE *restrict nrm2, const TYPE *restrict gdiag,
-    const TYPE *restrict w, TYPE zs, ptrdiff_t n, int method, TYPE dep)
+void CAT(st_omp_thresholds_, TYPE)(const TYPE *gram, ptrdiff_t n_atoms,
+                                   TYPE *thresh)
 {
-    TYPE num[ST_LANES], den[ST_LANES];
-    ITYPE idx[ST_LANES];
-    ptrdiff_t i, i0, l;
-    ITYPE best_i = -1;
-    TYPE best_num = 0, best_den = 1;
-    const int ormp = method == ST_ORMP;
-
-    for (l = 0; l < ST_LANES; ++l) {
-        num[l] = 0;
-        den[l] = 1;
-        idx[l] = -1;
+    ptrdiff_t i;
+    for (i = 0; i < n_atoms; ++i) {
+        thresh[i] = (TYPE)1000 * EPSILON * gram[i * n_atoms + i];
     }
-    for (i0 = 0; i0 < n; i0 += ST_LANES) {
-        const ptrdiff_t len = n - i0 < ST_LANES ? n - i0 : ST_LANES;
-        for (l = 0; l < len; ++l) {
-            i = i0 + l;
-            TYPE a = alpha[i];
-            TYPE q = nrm2[i];
-            if (w) {
-                const TYPE v = w[i];
-                a -= zs * v;
-                q -= v * v;
-                alpha[i] = a;
-                nrm2[i] = q;
-            }
-            const int ok = q > dep * gdiag[i];
-            const TYPE absa = a < 0 ? -a : a;
-            const TYPE sn = ormp ? a * a : absa;
-            const TYPE sd = ormp ? q : (TYPE)1;
-            const int take = ok & (sn * den[l] > num[l] * sd);
-            num[l] = take ? sn : num[l];
-            den[l] = take ? sd : den[l];
-            idx[l] = take ? (ITYPE)i : idx[l];
+}
+
+TYPE CAT(st_sqnorm_, TYPE)(const TYPE *x, ptrdiff_t n)
+{
+    enum { ACC = 16 }; /* independent partial sums: vectorises, no latency chain */
+    TYPE acc[ACC];
+    TYPE total = 0;
+    ptrdiff_t i, l;
+    const ptrdiff_t n_full = n - n % ACC;
+    for (l = 0; l < ACC; ++l) {
+        acc[l] = 0;
+    }
+    for (i = 0; i < n_full; i += ACC) {
+        for (l = 0; l < ACC; ++l) {
+            acc[l] += x[i + l] * x[i + l];
         }
     }
+    for (; i < n; ++i) {
+        total += x[i] * x[i];
+    }
+    for (l = 0; l < ACC; ++l) {
+        total += acc[l];
+    }
+    return total;
+}
+
+/* Lanes of the update-and-select pass: independent running maxima, so the
+ * pass has no loop-carried latency chain and the compiler vectorises it. */
+#define ST_LANES 16
+
+/* Scale the new Gram-Schmidt row w by `scale` (1 / sqrt(d)), update the
+ * residual correlations and projected norms with it, and return the next
+ * atom: the first index of the largest score among atoms whose projected
+ * norm exceeds thresh[i], or -1 when none has a positive score.  The loop
+ * bodies are branch-free so they vectorise; each lane keeps its first
+ * maximum (strict >) and lanes are merged by smallest index on ties, which
+ * is numpy.argmax's rule. */
+#define ST_UPDATE_SELECT(NAME, SCORE_NUM, SCORE_DEN)                          \
+    ST_INLINE ptrdiff_t CAT(NAME, TYPE)(                                      \
+        TYPE *restrict alpha, TYPE *restrict nrm2,                            \
+        const TYPE *restrict thresh, TYPE *restrict w, TYPE scale, TYPE zs,   \
+        ptrdiff_t n)                                                          \
+    {                                                                         \
+        TYPE num[ST_LANES], den[ST_LANES];                                    \
+        ITYPE idx[ST_LANES];                                                  \
+        ptrdiff_t i, l;                                                       \
+        const ptrdiff_t n_full = n - n % ST_LANES;                            \
+        for (l = 0; l < ST_LANES; ++l) {                                      \
+            num[l] = 0;                                                       \
+            den[l] = 1;                                                       \
+            idx[l] = -1;                                                      \
+        }                                                                     \
+        for (i = 0; i < n_full; i += ST_LANES) {                              \
+            for (l = 0; l < ST_LANES; ++l) {                                  \
+                const TYPE v = w[i + l] * scale;                              \
+                const TYPE a = alpha[i + l] - zs * v;                         \
+                const TYPE q = nrm2[i + l] - v * v;                           \
+                w[i + l] = v;                                                 \
+                alpha[i + l] = a;                                             \
+                nrm2[i + l] = q;                                              \
+                const TYPE sn = SCORE_NUM;                                    \
+                const TYPE sd = SCORE_DEN;                                    \
+                const int take = (q > thresh[i + l]) &                        \
+                                 (sn * den[l] > num[l] * sd);                 \
+                num[l] = take ? sn : num[l];                                  \
+                den[l] = take ? sd : den[l];                                  \
+                idx[l] = take ? (ITYPE)(i + l) : idx[l];                      \
+            }                                                                 \
+        }                                                                     \
+        for (i = n_full; i < n; ++i) {                                        \
+            const TYPE v = w[i] * scale;                                      \
+            const TYPE a = alpha[i] - zs * v;                                 \
+            const TYPE q = nrm2[i] - v * v;                                   \
+            w[i] = v;                                                         \
+            alpha[i] = a;                                                     \
+            nrm2[i] = q;                                                      \
+            const TYPE sn = SCORE_NUM;                                        \
+            const TYPE sd = SCORE_DEN;                                        \
+            l = i - n_full;                                                   \
+            if (q > thresh[i] && sn * den[l] > num[l] * sd) {                 \
+                num[l] = sn;                                                  \
+                den[l] = sd;                                                  \
+                idx[l] = (ITYPE)i;                                            \
+            }                                                                 \
+        }                                                                     \
+        return CAT(omp_merge_lanes_, TYPE)(num, den, idx);                    \
+    }
+
+ST_INLINE ptrdiff_t CAT(omp_merge_lanes_, TYPE)(const TYPE *num,
+                                               const TYPE *den,
+                                               const ITYPE *idx)
+{
+    ptrdiff_t l;
+    ITYPE best_i = -1;
+    TYPE best_num = 0, best_den = 1;
     for (l = 0; l < ST_LANES; ++l) {
         if (idx[l] < 0) {
             continue;
@@ -64,17 +126,66 @@ static inline ptrdiff_t CAT(omp_update_select_, TYPE)(
     }
     return (ptrdiff_t)best_i;
 }
+
+ST_UPDATE_SELECT(omp_update_select_omp_, (a < 0 ? -a : a), (TYPE)1)
+ST_UPDATE_SELECT(omp_update_select_ormp_, a * a, q)
+#undef ST_UPDATE_SELECT
 #undef ST_LANES
 
+/* w = src - sum_{t0 <= t < t0 + r} W[t, j] W[t, :] for r in 0..4 (src may
+ * be w itself). */
+ST_INLINE void CAT(omp_row_, TYPE)(TYPE *w, const TYPE *src, const TYPE *W,
+                                   ptrdiff_t n, ptrdiff_t j, ptrdiff_t t0,
+                                   ptrdiff_t r)
+{
+    ptrdiff_t i;
+    const TYPE *w0 = W + t0 * n, *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
+    switch (r) {
+    case 0:
+        for (i = 0; i < n; ++i) {
+            w[i] = src[i];
+        }
+        break;
+    case 1: {
+        const TYPE c0 = w0[j];
+        for (i = 0; i < n; ++i) {
+            w[i] = src[i] - c0 * w0[i];
+        }
+        break;
+    }
+    case 2: {
+        const TYPE c0 = w0[j], c1 = w1[j];
+        for (i = 0; i < n; ++i) {
+            w[i] = src[i] - (c0 * w0[i] + c1 * w1[i]);
+        }
+        break;
+    }
+    case 3: {
+        const TYPE c0 = w0[j], c1 = w1[j], c2 = w2[j];
+        for (i = 0; i < n; ++i) {
+            w[i] = src[i] - (c0 * w0[i] + c1 * w1[i] + c2 * w2[i]);
+        }
+        break;
+    }
+    default: {
+        const TYPE c0 = w0[j], c1 = w1[j], c2 = w2[j], c3 = w3[j];
+        for (i = 0; i < n; ++i) {
+            w[i] = src[i] - ((c0 * w0[i] + c1 * w1[i]) + (c2 * w2[i] + c3 * w3[i]));
+        }
+        break;
+    }
+    }
+}
+
 ST_HOT_CLONES
-int CAT(st_omp_, TYPE)(const TYPE *gram, const TYPE *gdiag, ptrdiff_t n_atoms,
-                       TYPE *corr, TYPE norm2, ptrdiff_t max_k, TYPE tol,
-                       int method, TYPE *work, ptrdiff_t *support, TYPE *coef,
+int CAT(st_omp_, TYPE)(const TYPE *gram, const TYPE *gdiag,
+                       const TYPE *thresh, ptrdiff_t n_atoms, TYPE *corr,
+                       TYPE norm2, ptrdiff_t max_k, TYPE tol, int method,
+                       TYPE *work, ptrdiff_t *support, TYPE *coef,
                        ptrdiff_t *n_selected)
 {
-    enum { BLOCK = 64 };
     const ptrdiff_t n = n_atoms;
-    ptrdiff_t i, i0, s, t, u, j;
+    ptrdiff_t i, s, t, u, j;
 
     if (n <= 0 || max_k < 0 || max_k > n ||
         (method != ST_OMP && method != ST_ORMP)) {
@@ -82,16 +193,13 @@ int CAT(st_omp_, TYPE)(const TYPE *gram, const TYPE *gdiag, ptrdiff_t n_atoms,
     }
     *n_selected = 0;
 
-    TYPE *restrict alpha = corr;         /* <r, d_i>: residual correlations */
-    TYPE *restrict nrm2 = work;          /* ||P d_i||^2, < 0 once selected */
-    TYPE *restrict W = work + n;         /* row t: <q_t, d_i> for all i */
-    TYPE *restrict z = W + max_k * n;    /* <q_t, x> */
+    TYPE *restrict alpha = corr;       /* <r, d_i>: residual correlations */
+    TYPE *restrict nrm2 = work;        /* ||P d_i||^2, < 0 once selected */
+    TYPE *restrict W = work + n;       /* row t: <q_t, d_i> for all i */
+    TYPE *restrict z = W + max_k * n;  /* <q_t, x> */
+    TYPE *restrict zero = z + max_k;   /* n zeros: the first pass updates nothing */
+    const int ormp = method == ST_ORMP;
 
-    /* An atom stays selectable while the squared norm of its component
-     * orthogonal to the support is well above the rounding error of the
-     * downdates (this excludes duplicated and zero atoms, and atoms beyond
-     * the rank of the dictionary). */
-    const TYPE dep = (TYPE)1000 * EPSILON;
     /* Selection stops when the best atom removes no more than rounding noise
      * of the signal's energy: the residual is zero to working precision. */
     const TYPE negligible = (TYPE)100 * EPSILON * EPSILON * norm2;
@@ -102,8 +210,11 @@ int CAT(st_omp_, TYPE)(const TYPE *gram, const TYPE *gdiag, ptrdiff_t n_atoms,
     }
     for (i = 0; i < n; ++i) {
         nrm2[i] = gdiag[i];
+        zero[i] = 0;
     }
-    j = CAT(omp_update_select_, TYPE)(alpha, nrm2, gdiag, NULL, 0, n, method, dep);
+    /* First selection: an update with a zero row changes nothing. */
+    j = ormp ? CAT(omp_update_select_ormp_, TYPE)(alpha, nrm2, thresh, zero, 0, 0, n)
+             : CAT(omp_update_select_omp_, TYPE)(alpha, nrm2, thresh, zero, 0, 0, n);
 
     for (s = 0; s < max_k; ++s) {
         if (r2 <= tol || j < 0) {
@@ -113,37 +224,15 @@ int CAT(st_omp_, TYPE)(const TYPE *gram, const TYPE *gdiag, ptrdiff_t n_atoms,
         if (alpha[j] * alpha[j] / d <= negligible) {
             break;
         }
-        const TYPE sd = SQRT(d);
-        const TYPE inv = (TYPE)1 / sd;
+        const TYPE inv = (TYPE)1 / SQRT(d);
         const TYPE zs = alpha[j] * inv;
         const TYPE *restrict g = gram + j * n;
         TYPE *restrict w = W + s * n;
-
-        /* w = (G[j, :] - sum_t <q_t, d_j> W[t, :]) / sqrt(d), blocked so the
-         * partial sums stay in registers while the rows of W stream past. */
-        if (s == 0) {
-            for (i = 0; i < n; ++i) {
-                w[i] = g[i] * inv;
-            }
-        } else {
-            for (i0 = 0; i0 < n; i0 += BLOCK) {
-                const ptrdiff_t len = n - i0 < BLOCK ? n - i0 : BLOCK;
-                TYPE acc[BLOCK];
-                const TYPE c0 = W[j];
-                for (i = 0; i < len; ++i) {
-                    acc[i] = g[i0 + i] - c0 * W[i0 + i];
-                }
-                for (t = 1; t < s; ++t) {
-                    const TYPE c = W[t * n + j];
-                    const TYPE *restrict wt = W + t * n + i0;
-                    for (i = 0; i < len; ++i) {
-                        acc[i] -= c * wt[i];
-                    }
-                }
-                for (i = 0; i < len; ++i) {
-                    w[i0 + i] = acc[i] * inv;
-                }
-            }
+        /* w = G[j, :] - sum_t <q_t, d_j> W[t, :], up to four rows of W per
+         * pass; the division by sqrt(d) happens in the update pass. */
+        CAT(omp_row_, TYPE)(w, g, W, n, j, 0, s < 3 ? s : 3);
+        for (t = s < 3 ? s : 3; t < s; t += 4) {
+            CAT(omp_row_, TYPE)(w, w, W, n, j, t, s - t < 4 ? s - t : 4);
         }
         z[s] = zs;
         support[s] = j;
@@ -152,7 +241,8 @@ int CAT(st_omp_, TYPE)(const TYPE *gram, const TYPE *gdiag, ptrdiff_t n_atoms,
             r2 = 0;
         }
         nrm2[j] = -1; /* selected: its projected norm stays negative */
-        j = CAT(omp_update_select_, TYPE)(alpha, nrm2, gdiag, w, zs, n, method, dep);
+        j = ormp ? CAT(omp_update_select_ormp_, TYPE)(alpha, nrm2, thresh, w, inv, zs, n)
+                 : CAT(omp_update_select_omp_, TYPE)(alpha, nrm2, thresh, w, inv, zs, n);
     }
     *n_selected = s;
 

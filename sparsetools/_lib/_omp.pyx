@@ -19,15 +19,21 @@ cdef extern from "omp.h" nogil:
     int ST_OMP
     int ST_ORMP
     Py_ssize_t st_omp_workspace_size(Py_ssize_t n_atoms, Py_ssize_t max_k)
+    double st_sqnorm_double(const double *x, Py_ssize_t n)
+    float st_sqnorm_float(const float *x, Py_ssize_t n)
+    void st_omp_thresholds_double(const double *gram, Py_ssize_t n_atoms,
+                                  double *thresh)
+    void st_omp_thresholds_float(const float *gram, Py_ssize_t n_atoms,
+                                 float *thresh)
     int st_omp_double(const double *gram, const double *gdiag,
-                      Py_ssize_t n_atoms, double *corr, double norm2,
-                      Py_ssize_t max_k, double tol, int method, double *work,
-                      Py_ssize_t *support, double *coef,
+                      const double *thresh, Py_ssize_t n_atoms, double *corr,
+                      double norm2, Py_ssize_t max_k, double tol, int method,
+                      double *work, Py_ssize_t *support, double *coef,
                       Py_ssize_t *n_selected)
     int st_omp_float(const float *gram, const float *gdiag,
-                     Py_ssize_t n_atoms, float *corr, float norm2,
-                     Py_ssize_t max_k, float tol, int method, float *work,
-                     Py_ssize_t *support, float *coef,
+                     const float *thresh, Py_ssize_t n_atoms, float *corr,
+                     float norm2, Py_ssize_t max_k, float tol, int method,
+                     float *work, Py_ssize_t *support, float *coef,
                      Py_ssize_t *n_selected)
 
 
@@ -61,13 +67,15 @@ cdef inline void _gemm_corr(const floating *x, const floating *d,
 
 def omp_encode(const floating[:, ::1] X, const floating[:, ::1] D,
                const floating[:, ::1] G, const floating[::1] gdiag,
+               floating[::1] thresh,
                floating[:, ::1] codes,
                floating[:, ::1] corr_buf, floating[:, ::1] work_buf,
                Py_ssize_t[:, ::1] support_buf, floating[:, ::1] coef_buf,
                Py_ssize_t max_k, double tol, int method, int n_threads):
     """Sparse codes of the rows of X over the rows of D, written into codes.
 
-    gdiag is the diagonal of G.  codes must be zero on entry.  The buffers are per thread:
+    gdiag is the diagonal of G; thresh (n_atoms,) receives the dependence
+    thresholds.  codes must be zero on entry.  The buffers are per thread:
     corr_buf (n_threads, chunk * n_atoms), work_buf (n_threads,
     workspace_size), support_buf and coef_buf (n_threads, max_k).
     tol < 0 disables the residual test.  Returns the number of signals
@@ -89,6 +97,10 @@ def omp_encode(const floating[:, ::1] X, const floating[:, ::1] D,
 
     if n_samples == 0:
         return 0
+    if floating is double:
+        st_omp_thresholds_double(&G[0, 0], n_atoms, &thresh[0])
+    else:
+        st_omp_thresholds_float(&G[0, 0], n_atoms, &thresh[0])
     with nogil, parallel(num_threads=n_threads):
         for c in prange(n_chunks, schedule='dynamic'):
             tid = threadid()
@@ -99,17 +111,16 @@ def omp_encode(const floating[:, ::1] X, const floating[:, ::1] D,
                        <int> n_atoms, <int> n_features)
             for i in range(m):
                 x = &X[start + i, 0]
-                norm2 = 0
-                for s in range(n_features):
-                    norm2 = norm2 + x[s] * x[s]
                 if floating is double:
-                    st = st_omp_double(&G[0, 0], &gdiag[0], n_atoms,
+                    norm2 = st_sqnorm_double(x, n_features)
+                    st = st_omp_double(&G[0, 0], &gdiag[0], &thresh[0], n_atoms,
                                        corr + i * n_atoms, norm2, max_k,
                                        ftol, method, &work_buf[tid, 0],
                                        &support_buf[tid, 0],
                                        &coef_buf[tid, 0], &nsel)
                 else:
-                    st = st_omp_float(&G[0, 0], &gdiag[0], n_atoms,
+                    norm2 = st_sqnorm_float(x, n_features)
+                    st = st_omp_float(&G[0, 0], &gdiag[0], &thresh[0], n_atoms,
                                       corr + i * n_atoms, norm2, max_k,
                                       ftol, method, &work_buf[tid, 0],
                                       &support_buf[tid, 0],

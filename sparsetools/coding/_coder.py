@@ -113,9 +113,10 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             Dense codes in the dtype of `X`.
         """
         D = self._dictionary()
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
+                          order="C")
         k, tol, method, n_threads = self._check_params(D, X)
-        return encode(X, D.astype(X.dtype, copy=False), k, tol, method, n_threads)
+        return encode(X, D, k, tol, method, n_threads)
 
     def inverse_transform(self, X):
         """Reconstruct data from codes: ``X @ dictionary``.

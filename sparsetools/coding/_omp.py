@@ -135,13 +135,18 @@ def check_omp_params(n_components, n_features, n_nonzero_coefs, tol, method, n_j
 
 
 def encode(X, D, n_nonzero_coefs, tol, method, n_threads):
-    """Run the kernel on validated, same-dtype, C-contiguous, finite X and D."""
+    """Run the kernel on validated, C-contiguous, finite X and D.
+
+    The codes are computed in the dtype of `X`; `D` may be of another float
+    dtype and is cast after its scaling, so it cannot underflow or overflow
+    in the cast.
+    """
     dtype = X.dtype
     n_samples = X.shape[0]
     n_components, n_features = D.shape
     # Scale by powers of two (exact) when squares could overflow or underflow.
-    ex, X = _pow2_normalise(X)
-    ed, D = _pow2_normalise(D)
+    ex, X = _pow2_normalise(X, dtype)
+    ed, D = _pow2_normalise(D, dtype)
     if tol is not None:
         tol = np.ldexp(tol, -2 * ex)
     # No more than n_features atoms can be linearly independent.
@@ -157,10 +162,12 @@ def encode(X, D, n_nonzero_coefs, tol, method, n_threads):
     coef = np.empty((n_threads, max_k), dtype=dtype)
     tol_arg = -1.0 if tol is None else float(tol)
     with blas_single_thread():
-        _omp.omp_encode(X, D, G, np.ascontiguousarray(np.diagonal(G)), codes, corr, work, support, coef, max_k, tol_arg,
+        _omp.omp_encode(X, D, G, np.ascontiguousarray(np.diagonal(G)),
+                        np.empty(n_components, dtype=dtype), codes, corr, work, support, coef, max_k, tol_arg,
                         method, n_threads)
     if ex != ed:
-        codes = np.ldexp(codes, ex - ed, out=codes)
+        with np.errstate(over="ignore", under="ignore"):
+            codes = np.ldexp(codes, ex - ed, out=codes)
         if not all_finite(codes):
             raise ValueError(
                 "The codes overflow "
@@ -168,17 +175,18 @@ def encode(X, D, n_nonzero_coefs, tol, method, n_threads):
     return codes
 
 
-def _pow2_normalise(A):
-    """(e, A * 2**-e) with max|A * 2**-e| in [0.5, 1) when |A| is outside a safe range.
+def _pow2_normalise(A, dtype):
+    """(e, A * 2**-e cast to dtype), scaled so max|A * 2**-e| is in [0.5, 1)
+    when max|A| is outside the range where squares are safe in `dtype`.
 
     Multiplying by a power of two is exact, so codes are unchanged whenever
     no scaling is needed and equal up to the same power of two otherwise.
     """
-    info = np.finfo(A.dtype)
+    info = np.finfo(dtype)
     m = float(max(-A.min(), A.max()))
     safe_hi = 2.0 ** (info.maxexp // 4)
     safe_lo = 2.0 ** (info.minexp // 4)
     if m == 0.0 or safe_lo <= m <= safe_hi:
-        return 0, A
+        return 0, np.ascontiguousarray(A, dtype=dtype)
     e = int(np.frexp(m)[1])
-    return e, np.ldexp(A, -e).astype(A.dtype, copy=False)
+    return e, np.ascontiguousarray(np.ldexp(A, -e), dtype=dtype)

@@ -33,6 +33,8 @@ def _as_numeric_array(a, name):
         arr = np.asarray(a)
     except Exception as exc:  # ragged lists and the like
         raise ValueError(f"{name} could not be converted to an array: {exc}") from exc
+    if arr.dtype.kind in "USa":
+        raise TypeError(f"{name} must hold numbers; got strings (dtype {arr.dtype}).")
     if arr.dtype.kind == "c":
         raise TypeError(f"{name} must be real-valued; got complex dtype {arr.dtype}.")
     if arr.dtype.kind not in "biuf":

@@ -1,0 +1,162 @@
+"""Shared data, result collection and the summary table of the OMP benchmarks.
+
+Run with ``pytest benchmarks/`` (see ``benchmarks/README.md``). The data and
+the dictionary are built once per session; every benchmark appends its timing
+to a session list, and `pytest_terminal_summary` prints signals/second and the
+sparsetools/peer ratios computed from that same run.
+"""
+import json
+import os
+import platform
+import warnings
+
+import numpy as np
+import pytest
+
+RESULTS = pytest.StashKey[list]()
+
+#: Implementation names, their label in the table, and the (sparsetools, peer)
+#: pairs whose throughput ratio is reported.
+IMPLS = {
+    "st_ormp": "sparsetools ormp",
+    "spams": "SPAMS omp (ORMP)",
+    "st_omp": "sparsetools omp",
+    "sklearn": "sklearn orthogonal_mp_gram",
+}
+RATIOS = (("st_ormp", "spams"), ("st_omp", "sklearn"), ("st_ormp", "sklearn"))
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("omp", "sparsetools OMP benchmarks")
+    group.addoption("--omp-report", metavar="PATH", default=None,
+                    help="also write the summary table to PATH as JSON")
+
+
+def pytest_configure(config):
+    config.stash[RESULTS] = []
+
+
+@pytest.fixture(scope="session")
+def omp_results(pytestconfig):
+    """Session list that each benchmark appends its timing record to."""
+    return pytestconfig.stash[RESULTS]
+
+
+@pytest.fixture(scope="session")
+def patches():
+    """100,000 real 8x8 patches (unit norm, mean removed), by dtype.
+
+    Returns
+    -------
+    patches : dict of {"float32", "float64"} to ndarray of shape (100000, 64)
+        C-contiguous float64 patches and their float32 copy.
+    """
+    from sparsetools.datasets import load_patches
+
+    X = load_patches(100_000, random_state=0)
+    return {"float64": X, "float32": X.astype(np.float32)}
+
+
+@pytest.fixture(scope="session")
+def dictionary():
+    """256 unit-norm atoms of 64 dims learned on other patches, by dtype.
+
+    One epoch of :class:`sklearn.decomposition.MiniBatchDictionaryLearning`
+    over 20,000 patches drawn with another seed (about 10-20 s).
+
+    Returns
+    -------
+    dictionary : dict of {"float32", "float64"} to ndarray of shape (256, 64)
+        Atoms as rows, normalised to unit norm in float64.
+    """
+    from sklearn.decomposition import MiniBatchDictionaryLearning
+    from sklearn.exceptions import ConvergenceWarning
+
+    from sparsetools.datasets import load_patches
+
+    X_train = load_patches(20_000, random_state=1)
+    dl = MiniBatchDictionaryLearning(n_components=256, alpha=0.1, batch_size=256,
+                                     fit_algorithm="cd", max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        D = dl.fit(X_train).components_
+    D = D / np.linalg.norm(D, axis=1, keepdims=True)
+    return {"float64": np.ascontiguousarray(D), "float32": D.astype(np.float32)}
+
+
+def summary_rows(results):
+    """One row per (k, dtype, threads) cell: signals/s per implementation and ratios.
+
+    Parameters
+    ----------
+    results : list of dict
+        Records with keys ``impl``, ``k``, ``dtype``, ``threads``,
+        ``n_signals``, ``min_s`` and ``median_s``.
+
+    Returns
+    -------
+    rows : list of dict
+        ``signals_per_s`` (from the best round) and ``signals_per_s_median``
+        map an implementation to its throughput; ``ratios`` maps
+        ``"st_x/peer"`` to the throughput ratio (> 1: sparsetools faster).
+    """
+    cells = {}
+    for r in results:
+        cell = cells.setdefault((r["k"], r["dtype"], r["threads"]), {})
+        cell[r["impl"]] = r
+    rows = []
+    for (k, dtype, threads), cell in sorted(cells.items()):
+        best = {i: r["n_signals"] / r["min_s"] for i, r in cell.items()}
+        median = {i: r["n_signals"] / r["median_s"] for i, r in cell.items()}
+        ratios = {f"{a}/{b}": best[a] / best[b] for a, b in RATIOS
+                  if a in best and b in best}
+        rows.append({"k": k, "dtype": dtype, "threads": threads,
+                     "n_signals": {i: r["n_signals"] for i, r in cell.items()},
+                     "signals_per_s": best, "signals_per_s_median": median,
+                     "ratios": ratios})
+    return rows
+
+
+def format_table(rows):
+    """The summary rows as a fixed-width text table (signals/s, ratios)."""
+    cols = list(IMPLS)
+    ratio_cols = [f"{a}/{b}" for a, b in RATIOS]
+    head = (f"{'k':>3} {'dtype':>7} {'thr':>3} "
+            + " ".join(f"{c:>10}" for c in cols) + " "
+            + " ".join(f"{c:>15}" for c in ratio_cols))
+    lines = [head, "-" * len(head)]
+    for row in rows:
+        sps = [row["signals_per_s"].get(c) for c in cols]
+        rat = [row["ratios"].get(c) for c in ratio_cols]
+        lines.append(
+            f"{row['k']:>3} {row['dtype']:>7} {row['threads']:>3} "
+            + " ".join(f"{v:>10,.0f}" if v is not None else f"{'-':>10}" for v in sps)
+            + " "
+            + " ".join(f"{v:>15.2f}" if v is not None else f"{'-':>15}" for v in rat))
+    return "\n".join(lines)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-benchmark's own tables
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    results = config.stash.get(RESULTS, [])
+    if not results:
+        return
+    rows = summary_rows(results)
+    tr = terminalreporter
+    tr.section("sparsetools OMP/ORMP vs peers: signals per second (best round)")
+    tr.write_line(format_table(rows))
+    tr.write_line("")
+    tr.write_line("Columns: " + "; ".join(f"{k} = {v}" for k, v in IMPLS.items()) + ".")
+    tr.write_line("Ratios are sparsetools signals/s over the peer's, same run "
+                  "(> 1: sparsetools faster).")
+    path = config.getoption("--omp-report", default=None)
+    if path:
+        import sklearn
+        import sparsetools
+
+        meta = {"python": platform.python_version(), "machine": platform.machine(),
+                "cpus": os.cpu_count(), "numpy": np.__version__,
+                "sklearn": sklearn.__version__, "sparsetools": sparsetools.__version__}
+        with open(path, "w") as f:
+            json.dump({"meta": meta, "rows": rows, "raw": results}, f, indent=1)
+        tr.write_line(f"Summary written to {path}")
