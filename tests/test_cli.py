@@ -1,0 +1,56 @@
+"""Tests of the sparsetools command (its demo on bundled data)."""
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import sparsetools
+from sparsetools.cli import build_parser, main, run_demo
+
+
+def test_demo_reports_speed_error_and_psnr(tmp_path):
+    args = build_parser().parse_args(
+        ["demo", "--n-patches", "3000", "--n-nonzero-coefs", "5", "--out", str(tmp_path)])
+    out = io.StringIO()
+    report = run_demo(args, stdout=out)
+    text = out.getvalue()
+    assert "ormp" in text and "PSNR" in text
+    for method in ("omp", "ormp"):
+        m = report["methods"][method]
+        assert m["signals_per_s"] > 0
+        # 5 of 256 DCT atoms leave a small part of a unit-norm patch unexplained
+        assert 0.05 < m["relative_error"] < 0.3
+    # ORMP minimises the residual greedily: never worse than OMP on average
+    assert report["methods"]["ormp"]["relative_error"] <= (
+        report["methods"]["omp"]["relative_error"] + 1e-12)
+    assert report["camera_256"]["patches"] == 249 * 249
+    assert report["camera_256"]["psnr_db"] > 30.0
+    saved = json.loads((tmp_path / "demo.json").read_text())
+    assert saved["camera_256"]["psnr_db"] == pytest.approx(report["camera_256"]["psnr_db"])
+    from skimage.io import imread
+
+    img = imread(tmp_path / "camera_rebuilt.png")
+    assert img.shape == (256, 256) and img.dtype == np.uint8
+
+
+def test_version_flag_prints_the_package_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"sparsetools {sparsetools.__version__}"
+
+
+def test_demo_rejects_non_positive_sizes(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--n-patches", "0"])
+    assert exc.value.code == 2
+    assert "--n-patches" in capsys.readouterr().err
+
+
+def test_console_entry_point_runs_as_a_module():
+    res = subprocess.run([sys.executable, "-m", "sparsetools", "--help"],
+                         capture_output=True, text=True, check=True)
+    assert "demo" in res.stdout

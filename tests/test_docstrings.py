@@ -1,0 +1,20 @@
+"""Every Examples section of the public API runs and prints what it shows."""
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "sparsetools.coding._omp",
+    "sparsetools.coding._coder",
+    "sparsetools.datasets._images",
+    "sparsetools.dictionary._dct",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, f"{name} has no examples"
+    assert result.failed == 0
