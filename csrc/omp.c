@@ -29,8 +29,8 @@
 
 ptrdiff_t st_omp_workspace_size(ptrdiff_t n_atoms, ptrdiff_t max_k)
 {
-    /* nrm2 (n), W (max_k n), z (max_k), zero (n) */
-    return (2 + max_k) * n_atoms + max_k;
+    /* nrm2 (n), W (max_k n), z (max_k) */
+    return (1 + max_k) * n_atoms + max_k;
 }
 
 #define TYPE double

@@ -48,14 +48,15 @@ TYPE CAT(st_sqnorm_, TYPE)(const TYPE *x, ptrdiff_t n)
  * pass has no loop-carried latency chain and the compiler vectorises it. */
 #define ST_LANES 16
 
-/* Scale the new Gram-Schmidt row w by `scale` (1 / sqrt(d)), update the
- * residual correlations and projected norms with it, and return the next
+/* When UPDATE is 1, scale the new Gram-Schmidt row w by `scale`
+ * (1 / sqrt(d)) and update the residual correlations and projected norms
+ * with it; in any case return the next
  * atom: the first index of the largest score among atoms whose projected
  * norm exceeds thresh[i], or -1 when none has a positive score.  The loop
  * bodies are branch-free so they vectorise; each lane keeps its first
  * maximum (strict >) and lanes are merged by smallest index on ties, which
  * is numpy.argmax's rule. */
-#define ST_UPDATE_SELECT(NAME, SCORE_NUM, SCORE_DEN)                          \
+#define ST_UPDATE_SELECT(NAME, SCORE_NUM, SCORE_DEN, UPDATE)                  \
     ST_INLINE ptrdiff_t CAT(NAME, TYPE)(                                      \
         TYPE *restrict alpha, TYPE *restrict nrm2,                            \
         const TYPE *restrict thresh, TYPE *restrict w, TYPE scale, TYPE zs,   \
@@ -72,12 +73,15 @@ TYPE CAT(st_sqnorm_, TYPE)(const TYPE *x, ptrdiff_t n)
         }                                                                     \
         for (i = 0; i < n_full; i += ST_LANES) {                              \
             for (l = 0; l < ST_LANES; ++l) {                                  \
-                const TYPE v = w[i + l] * scale;                              \
-                const TYPE a = alpha[i + l] - zs * v;                         \
-                const TYPE q = nrm2[i + l] - v * v;                           \
-                w[i + l] = v;                                                 \
-                alpha[i + l] = a;                                             \
-                nrm2[i + l] = q;                                              \
+                TYPE a = alpha[i + l], q = nrm2[i + l];                       \
+                if (UPDATE) {                                                 \
+                    const TYPE v = w[i + l] * scale;                          \
+                    a -= zs * v;                                              \
+                    q -= v * v;                                               \
+                    w[i + l] = v;                                             \
+                    alpha[i + l] = a;                                         \
+                    nrm2[i + l] = q;                                          \
+                }                                                             \
                 const TYPE sn = SCORE_NUM;                                    \
                 const TYPE sd = SCORE_DEN;                                    \
                 const int take = (q > thresh[i + l]) &                        \
@@ -88,12 +92,15 @@ TYPE CAT(st_sqnorm_, TYPE)(const TYPE *x, ptrdiff_t n)
             }                                                                 \
         }                                                                     \
         for (i = n_full; i < n; ++i) {                                        \
-            const TYPE v = w[i] * scale;                                      \
-            const TYPE a = alpha[i] - zs * v;                                 \
-            const TYPE q = nrm2[i] - v * v;                                   \
-            w[i] = v;                                                         \
-            alpha[i] = a;                                                     \
-            nrm2[i] = q;                                                      \
+            TYPE a = alpha[i], q = nrm2[i];                                   \
+            if (UPDATE) {                                                     \
+                const TYPE v = w[i] * scale;                                  \
+                a -= zs * v;                                                  \
+                q -= v * v;                                                   \
+                w[i] = v;                                                     \
+                alpha[i] = a;                                                 \
+                nrm2[i] = q;                                                  \
+            }                                                                 \
             const TYPE sn = SCORE_NUM;                                        \
             const TYPE sd = SCORE_DEN;                                        \
             l = i - n_full;                                                   \
@@ -127,8 +134,11 @@ ST_INLINE ptrdiff_t CAT(omp_merge_lanes_, TYPE)(const TYPE *num,
     return (ptrdiff_t)best_i;
 }
 
-ST_UPDATE_SELECT(omp_update_select_omp_, (a < 0 ? -a : a), (TYPE)1)
-ST_UPDATE_SELECT(omp_update_select_ormp_, a * a, q)
+ST_UPDATE_SELECT(omp_update_select_omp_, (a < 0 ? -a : a), (TYPE)1, 1)
+ST_UPDATE_SELECT(omp_update_select_ormp_, a * a, q, 1)
+/* First selection: nothing to update (w and scale are not read). */
+ST_UPDATE_SELECT(omp_select_omp_, (a < 0 ? -a : a), (TYPE)1, 0)
+ST_UPDATE_SELECT(omp_select_ormp_, a * a, q, 0)
 #undef ST_UPDATE_SELECT
 #undef ST_LANES
 
@@ -197,7 +207,6 @@ int CAT(st_omp_, TYPE)(const TYPE *gram, const TYPE *gdiag,
     TYPE *restrict nrm2 = work;        /* ||P d_i||^2, < 0 once selected */
     TYPE *restrict W = work + n;       /* row t: <q_t, d_i> for all i */
     TYPE *restrict z = W + max_k * n;  /* <q_t, x> */
-    TYPE *restrict zero = z + max_k;   /* n zeros: the first pass updates nothing */
     const int ormp = method == ST_ORMP;
 
     /* Selection stops when the best atom removes no more than rounding noise
@@ -210,11 +219,9 @@ int CAT(st_omp_, TYPE)(const TYPE *gram, const TYPE *gdiag,
     }
     for (i = 0; i < n; ++i) {
         nrm2[i] = gdiag[i];
-        zero[i] = 0;
     }
-    /* First selection: an update with a zero row changes nothing. */
-    j = ormp ? CAT(omp_update_select_ormp_, TYPE)(alpha, nrm2, thresh, zero, 0, 0, n)
-             : CAT(omp_update_select_omp_, TYPE)(alpha, nrm2, thresh, zero, 0, 0, n);
+    j = ormp ? CAT(omp_select_ormp_, TYPE)(alpha, nrm2, thresh, NULL, 0, 0, n)
+             : CAT(omp_select_omp_, TYPE)(alpha, nrm2, thresh, NULL, 0, 0, n);
 
     for (s = 0; s < max_k; ++s) {
         if (r2 <= tol || j < 0) {
@@ -224,18 +231,26 @@ int CAT(st_omp_, TYPE)(const TYPE *gram, const TYPE *gdiag,
         if (alpha[j] * alpha[j] / d <= negligible) {
             break;
         }
-        const TYPE inv = (TYPE)1 / SQRT(d);
+        const TYPE sd = SQRT(d);
+        const TYPE inv = (TYPE)1 / sd;
         const TYPE zs = alpha[j] * inv;
         const TYPE *restrict g = gram + j * n;
         TYPE *restrict w = W + s * n;
+        z[s] = zs;
+        support[s] = j;
+        if (s + 1 == max_k) {
+            /* Last atom: the back-substitution needs only the diagonal of
+             * its row, and no further selection is made. */
+            w[j] = sd;
+            ++s;
+            break;
+        }
         /* w = G[j, :] - sum_t <q_t, d_j> W[t, :], up to four rows of W per
          * pass; the division by sqrt(d) happens in the update pass. */
         CAT(omp_row_, TYPE)(w, g, W, n, j, 0, s < 3 ? s : 3);
         for (t = s < 3 ? s : 3; t < s; t += 4) {
             CAT(omp_row_, TYPE)(w, w, W, n, j, t, s - t < 4 ? s - t : 4);
         }
-        z[s] = zs;
-        support[s] = j;
         r2 -= zs * zs;
         if (r2 < 0) {
             r2 = 0;

@@ -154,17 +154,20 @@ def encode(X, D, n_nonzero_coefs, tol, method, n_threads):
     n_chunks = -(-n_samples // CHUNK_SIZE)
     n_threads = max(1, min(n_threads, n_chunks))
 
-    G = D @ D.T
     codes = np.zeros((n_samples, n_components), dtype=dtype)
     corr = np.empty((n_threads, CHUNK_SIZE * n_components), dtype=dtype)
     work = np.empty((n_threads, _omp.workspace_size(n_components, max_k)), dtype=dtype)
     support = np.empty((n_threads, max_k), dtype=np.intp)
     coef = np.empty((n_threads, max_k), dtype=dtype)
     tol_arg = -1.0 if tol is None else float(tol)
+    # The Gram matrix too is computed on one BLAS thread: a multi-threaded
+    # BLAS call here would leave its workers spinning beside the kernel's
+    # threads.
     with blas_single_thread():
+        G = D @ D.T
         _omp.omp_encode(X, D, G, np.ascontiguousarray(np.diagonal(G)),
-                        np.empty(n_components, dtype=dtype), codes, corr, work, support, coef, max_k, tol_arg,
-                        method, n_threads)
+                        np.empty(n_components, dtype=dtype), codes, corr, work,
+                        support, coef, max_k, tol_arg, method, n_threads)
     if ex != ed:
         with np.errstate(over="ignore", under="ignore"):
             codes = np.ldexp(codes, ex - ed, out=codes)
