@@ -76,7 +76,7 @@ def extensions():
     return [
         Extension(
             "sparsetools._lib._omp",
-            sources=["sparsetools/_lib/_omp.pyx", os.path.join(CSRC, "omp.c")],
+            sources=["sparsetools/_lib/_omp.pyx", os.path.join(CSRC, "batch_omp.c")],
             **common,
         ),
     ]

@@ -50,7 +50,8 @@ def test_demo_rejects_non_positive_sizes(capsys):
     assert "--n-patches" in capsys.readouterr().err
 
 
-def test_console_entry_point_runs_as_a_module():
+def test_console_entry_point_runs_as_a_module(tmp_path):
+    # outside the source tree, so that the installed package is the one run
     res = subprocess.run([sys.executable, "-m", "sparsetools", "--help"],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True, cwd=tmp_path)
     assert "demo" in res.stdout

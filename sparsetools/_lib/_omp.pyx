@@ -1,4 +1,4 @@
-"""Cython adapter for the Batch-OMP kernel of csrc/omp.c.
+"""Cython adapter for the Batch-OMP kernel of csrc/batch_omp.c.
 
 Validation happens in sparsetools.coding._omp; this module trusts its
 arguments' shapes and dtypes, releases the GIL, splits the signals into
@@ -15,7 +15,7 @@ from scipy.linalg.cython_blas cimport dgemm, sgemm
 include "_status.pxi"
 
 
-cdef extern from "omp.h" nogil:
+cdef extern from "batch_omp.h" nogil:
     int ST_OMP
     int ST_ORMP
     Py_ssize_t st_omp_workspace_size(Py_ssize_t n_atoms, Py_ssize_t max_k)

@@ -148,7 +148,9 @@ def encode(X, D, n_nonzero_coefs, tol, method, n_threads):
     ex, X = _pow2_normalise(X, dtype)
     ed, D = _pow2_normalise(D, dtype)
     if tol is not None:
-        tol = np.ldexp(tol, -2 * ex)
+        # in the scaled units; inf when tol dwarfs every signal (stop at once)
+        with np.errstate(over="ignore", under="ignore"):
+            tol = float(np.ldexp(tol, -2 * ex))
     # No more than n_features atoms can be linearly independent.
     max_k = min(n_nonzero_coefs, n_features, n_components)
     n_chunks = -(-n_samples // CHUNK_SIZE)

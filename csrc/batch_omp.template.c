@@ -1,6 +1,6 @@
 /* Batch-OMP / Batch-ORMP kernel, written once for TYPE in {float, double}.
- * Included by omp.c with TYPE, ITYPE (a signed integer as wide as TYPE),
- * SQRT and EPSILON defined; see omp.h for the algorithm and its contract.
+ * Included by batch_omp.c with TYPE, ITYPE (a signed integer as wide as TYPE),
+ * SQRT and EPSILON defined; see batch_omp.h for the algorithm and its contract.
  *
  * Per selected atom j the kernel computes the new Gram-Schmidt row
  * w_s[i] = (G[j, i] - sum_t w_t[j] w_t[i]) / sqrt(d) for all atoms i, then

@@ -30,8 +30,8 @@
  * disables the test), or when no atom can reduce the residual any more (the
  * residual is zero to working precision).
  */
-#ifndef SPARSETOOLS_OMP_H
-#define SPARSETOOLS_OMP_H
+#ifndef SPARSETOOLS_BATCH_OMP_H
+#define SPARSETOOLS_BATCH_OMP_H
 
 #include <stddef.h>
 

@@ -1,10 +1,10 @@
-/* Instantiates the Batch-OMP kernel of omp.template.c for float and double. */
+/* Instantiates the Batch-OMP kernel of batch_omp.template.c for float and double. */
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "omp.h"
+#include "batch_omp.h"
 #include "st_status.h"
 #include "templating.h"
 
@@ -37,7 +37,7 @@ ptrdiff_t st_omp_workspace_size(ptrdiff_t n_atoms, ptrdiff_t max_k)
 #define ITYPE int64_t
 #define SQRT sqrt
 #define EPSILON DBL_EPSILON
-#include "omp.template.c"
+#include "batch_omp.template.c"
 #undef TYPE
 #undef ITYPE
 #undef SQRT
@@ -47,7 +47,7 @@ ptrdiff_t st_omp_workspace_size(ptrdiff_t n_atoms, ptrdiff_t max_k)
 #define ITYPE int32_t
 #define SQRT sqrtf
 #define EPSILON FLT_EPSILON
-#include "omp.template.c"
+#include "batch_omp.template.c"
 #undef TYPE
 #undef ITYPE
 #undef SQRT
