@@ -56,7 +56,7 @@ TYPE CAT(st_sqnorm_, TYPE)(const TYPE *x, ptrdiff_t n)
  * bodies are branch-free so they vectorise; each lane keeps its first
  * maximum (strict >) and lanes are merged by smallest index on ties, which
  * is numpy.argmax's rule. */
-#define ST_UPDATE_SELECT(NAME, SCORE_NUM, SCORE_DEN, UPDATE)                  \
+#define ST_UPDATE_SELECT(NAME, SCORE_NUM, SCORE_DEN, RATIO, UPDATE)           \
     ST_INLINE ptrdiff_t CAT(NAME, TYPE)(                                      \
         TYPE *restrict alpha, TYPE *restrict nrm2,                            \
         const TYPE *restrict thresh, TYPE *restrict w, TYPE scale, TYPE zs,   \
@@ -85,9 +85,12 @@ TYPE CAT(st_sqnorm_, TYPE)(const TYPE *x, ptrdiff_t n)
                 const TYPE sn = SCORE_NUM;                                    \
                 const TYPE sd = SCORE_DEN;                                    \
                 const int take = (q > thresh[i + l]) &                        \
-                                 (sn * den[l] > num[l] * sd);                 \
+                                 (RATIO ? sn * den[l] > num[l] * sd           \
+                                        : sn > num[l]);                       \
                 num[l] = take ? sn : num[l];                                  \
-                den[l] = take ? sd : den[l];                                  \
+                if (RATIO) {                                                  \
+                    den[l] = take ? sd : den[l];                              \
+                }                                                             \
                 idx[l] = take ? (ITYPE)(i + l) : idx[l];                      \
             }                                                                 \
         }                                                                     \
@@ -104,7 +107,8 @@ TYPE CAT(st_sqnorm_, TYPE)(const TYPE *x, ptrdiff_t n)
             const TYPE sn = SCORE_NUM;                                        \
             const TYPE sd = SCORE_DEN;                                        \
             l = i - n_full;                                                   \
-            if (q > thresh[i] && sn * den[l] > num[l] * sd) {                 \
+            if (q > thresh[i] &&                                              \
+                (RATIO ? sn * den[l] > num[l] * sd : sn > num[l])) {          \
                 num[l] = sn;                                                  \
                 den[l] = sd;                                                  \
                 idx[l] = (ITYPE)i;                                            \
@@ -134,11 +138,13 @@ ST_INLINE ptrdiff_t CAT(omp_merge_lanes_, TYPE)(const TYPE *num,
     return (ptrdiff_t)best_i;
 }
 
-ST_UPDATE_SELECT(omp_update_select_omp_, (a < 0 ? -a : a), (TYPE)1, 1)
-ST_UPDATE_SELECT(omp_update_select_ormp_, a * a, q, 1)
+/* OMP scores |alpha_i| directly (its lanes' den stays 1); ORMP compares
+ * alpha_i^2 / nrm2_i by cross-multiplication. */
+ST_UPDATE_SELECT(omp_update_select_omp_, (a < 0 ? -a : a), (TYPE)1, 0, 1)
+ST_UPDATE_SELECT(omp_update_select_ormp_, a * a, q, 1, 1)
 /* First selection: nothing to update (w and scale are not read). */
-ST_UPDATE_SELECT(omp_select_omp_, (a < 0 ? -a : a), (TYPE)1, 0)
-ST_UPDATE_SELECT(omp_select_ormp_, a * a, q, 0)
+ST_UPDATE_SELECT(omp_select_omp_, (a < 0 ? -a : a), (TYPE)1, 0, 0)
+ST_UPDATE_SELECT(omp_select_ormp_, a * a, q, 1, 0)
 #undef ST_UPDATE_SELECT
 #undef ST_LANES
 
