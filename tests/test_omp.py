@@ -650,3 +650,24 @@ def test_list_input_is_accepted_like_an_array():
     X, D = _ok()
     codes = orthogonal_mp(X.tolist(), D.tolist(), n_nonzero_coefs=3)
     np.testing.assert_array_equal(codes, orthogonal_mp(X, D, n_nonzero_coefs=3))
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_working_memory_is_bounded_beyond_the_codes(n_jobs):
+    # 200,000 signals: apart from the dense codes the result is made of, the
+    # call allocates per-thread chunk buffers only, never anything that grows
+    # with n_samples (tracemalloc sees NumPy's allocations).
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    D = _unit_rows(rng.standard_normal((64, 16)))
+    X = rng.standard_normal((200_000, 16))
+    codes_bytes = X.shape[0] * D.shape[0] * 8
+    tracemalloc.start()
+    try:
+        codes = orthogonal_mp(X, D, n_nonzero_coefs=4, method="ormp", n_jobs=n_jobs)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert np.count_nonzero(codes, axis=1).max() == 4
+    assert peak - codes_bytes < 2 * 2**20, f"{(peak - codes_bytes) / 2**20:.1f} MiB extra"

@@ -78,8 +78,7 @@ def omp_encode(const floating[:, ::1] X, const floating[:, ::1] D,
     thresholds.  codes must be zero on entry.  The buffers are per thread:
     corr_buf (n_threads, chunk * n_atoms), work_buf (n_threads,
     workspace_size), support_buf and coef_buf (n_threads, max_k).
-    tol < 0 disables the residual test.  Returns the number of signals
-    that stopped before max_k atoms.
+    tol < 0 disables the residual test.
     """
     cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_features = X.shape[1]
@@ -89,14 +88,13 @@ def omp_encode(const floating[:, ::1] X, const floating[:, ::1] D,
     cdef Py_ssize_t c, i, s, m, start, tid, nsel
     cdef int status = 0
     cdef int st
-    cdef Py_ssize_t n_early = 0
     cdef const floating *x
     cdef floating *corr
     cdef floating norm2
     cdef floating ftol = <floating> tol
 
     if n_samples == 0:
-        return 0
+        return
     if floating is double:
         st_omp_thresholds_double(&G[0, 0], n_atoms, &thresh[0])
     else:
@@ -128,9 +126,6 @@ def omp_encode(const floating[:, ::1] X, const floating[:, ::1] D,
                 if st != 0:
                     nsel = 0
                 status |= st
-                if nsel < max_k:
-                    n_early += 1
                 for s in range(nsel):
                     codes[start + i, support_buf[tid, s]] = coef_buf[tid, s]
     check_status(status, "orthogonal_mp")
-    return n_early

@@ -18,6 +18,7 @@ _METHODS = {"omp": _omp.METHOD_OMP, "ormp": _omp.METHOD_ORMP}
 
 #: Signals per chunk: one GEMM per chunk, correlations of a chunk stay in cache.
 CHUNK_SIZE = 256
+_BLAS_INT_MAX = 2**31 - 1
 
 
 def orthogonal_mp(X, dictionary, *, n_nonzero_coefs=None, tol=None, method="omp",
@@ -144,6 +145,10 @@ def encode(X, D, n_nonzero_coefs, tol, method, n_threads):
     dtype = X.dtype
     n_samples = X.shape[0]
     n_components, n_features = D.shape
+    if max(n_components, n_features) > _BLAS_INT_MAX:
+        raise ValueError(
+            f"dictionary has shape {D.shape}; each dimension must be at most "
+            f"{_BLAS_INT_MAX} (32-bit BLAS indices).")
     # Scale by powers of two (exact) when squares could overflow or underflow.
     ex, X = _pow2_normalise(X, dtype)
     ed, D = _pow2_normalise(D, dtype)
