@@ -71,12 +71,13 @@ def extensions():
         if sys.platform != "win32" else omp_compile,
         extra_link_args=omp_link,
         depends=[os.path.join(CSRC, h) for h in os.listdir(CSRC)
-                 if h.endswith((".h", ".template.c"))],
+                 if h.endswith((".h", ".template.c", ".template.h"))],
     )
     return [
         Extension(
             "sparsetools._lib._omp",
-            sources=["sparsetools/_lib/_omp.pyx", os.path.join(CSRC, "batch_omp.c")],
+            sources=["sparsetools/_lib/_omp.pyx", os.path.join(CSRC, "batch_omp.c"),
+                     os.path.join(CSRC, "gram_common.c")],
             **common,
         ),
     ]

@@ -41,22 +41,9 @@
 /* Number of scalars of workspace that one call needs. */
 ptrdiff_t st_omp_workspace_size(ptrdiff_t n_atoms, ptrdiff_t max_k);
 
-/* Per-atom dependence thresholds, once per dictionary:
- * thresh[i] = 1000 * epsilon * G[i, i].  An atom stays selectable while the
- * squared norm of its component orthogonal to the support exceeds its
- * threshold, i.e. stays well above the rounding error of the downdates. */
-void st_omp_thresholds_double(const double *gram, ptrdiff_t n_atoms,
-                              double *thresh);
-void st_omp_thresholds_float(const float *gram, ptrdiff_t n_atoms,
-                             float *thresh);
-
-/* Squared Euclidean norm of x (n values). */
-double st_sqnorm_double(const double *x, ptrdiff_t n);
-float st_sqnorm_float(const float *x, ptrdiff_t n);
-
 /* gram:    n_atoms x n_atoms, row-major (symmetric)
  * gdiag:   n_atoms squared atom norms, the diagonal of gram
- * thresh:  n_atoms dependence thresholds (st_omp_thresholds_*)
+ * thresh:  n_atoms dependence thresholds (st_dependence_thresholds_*)
  * corr:    in: the n_atoms correlations D x; overwritten (residual
  *          correlations)
  * norm2:   ||x||^2

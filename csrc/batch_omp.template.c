@@ -11,39 +11,6 @@
  * index, as numpy.argmax does.  Every loop is written so that the compiler
  * vectorises it for each target clone. */
 
-void CAT(st_omp_thresholds_, TYPE)(const TYPE *gram, ptrdiff_t n_atoms,
-                                   TYPE *thresh)
-{
-    ptrdiff_t i;
-    for (i = 0; i < n_atoms; ++i) {
-        thresh[i] = (TYPE)1000 * EPSILON * gram[i * n_atoms + i];
-    }
-}
-
-TYPE CAT(st_sqnorm_, TYPE)(const TYPE *x, ptrdiff_t n)
-{
-    enum { ACC = 16 }; /* independent partial sums: vectorises, no latency chain */
-    TYPE acc[ACC];
-    TYPE total = 0;
-    ptrdiff_t i, l;
-    const ptrdiff_t n_full = n - n % ACC;
-    for (l = 0; l < ACC; ++l) {
-        acc[l] = 0;
-    }
-    for (i = 0; i < n_full; i += ACC) {
-        for (l = 0; l < ACC; ++l) {
-            acc[l] += x[i + l] * x[i + l];
-        }
-    }
-    for (; i < n; ++i) {
-        total += x[i] * x[i];
-    }
-    for (l = 0; l < ACC; ++l) {
-        total += acc[l];
-    }
-    return total;
-}
-
 /* Lanes of the update-and-select pass: independent running maxima, so the
  * pass has no loop-carried latency chain and the compiler vectorises it. */
 #define ST_LANES 16
@@ -148,50 +115,7 @@ ST_UPDATE_SELECT(omp_select_ormp_, a * a, q, 1, 0)
 #undef ST_UPDATE_SELECT
 #undef ST_LANES
 
-/* w = src - sum_{t0 <= t < t0 + r} W[t, j] W[t, :] for r in 0..4 (src may
- * be w itself). */
-ST_INLINE void CAT(omp_row_, TYPE)(TYPE *w, const TYPE *src, const TYPE *W,
-                                   ptrdiff_t n, ptrdiff_t j, ptrdiff_t t0,
-                                   ptrdiff_t r)
-{
-    ptrdiff_t i;
-    const TYPE *w0 = W + t0 * n, *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
-    switch (r) {
-    case 0:
-        for (i = 0; i < n; ++i) {
-            w[i] = src[i];
-        }
-        break;
-    case 1: {
-        const TYPE c0 = w0[j];
-        for (i = 0; i < n; ++i) {
-            w[i] = src[i] - c0 * w0[i];
-        }
-        break;
-    }
-    case 2: {
-        const TYPE c0 = w0[j], c1 = w1[j];
-        for (i = 0; i < n; ++i) {
-            w[i] = src[i] - (c0 * w0[i] + c1 * w1[i]);
-        }
-        break;
-    }
-    case 3: {
-        const TYPE c0 = w0[j], c1 = w1[j], c2 = w2[j];
-        for (i = 0; i < n; ++i) {
-            w[i] = src[i] - (c0 * w0[i] + c1 * w1[i] + c2 * w2[i]);
-        }
-        break;
-    }
-    default: {
-        const TYPE c0 = w0[j], c1 = w1[j], c2 = w2[j], c3 = w3[j];
-        for (i = 0; i < n; ++i) {
-            w[i] = src[i] - ((c0 * w0[i] + c1 * w1[i]) + (c2 * w2[i] + c3 * w3[i]));
-        }
-        break;
-    }
-    }
-}
+#include "gram_schmidt.template.h"
 
 ST_HOT_CLONES
 int CAT(st_omp_, TYPE)(const TYPE *gram, const TYPE *gdiag,
@@ -253,9 +177,9 @@ int CAT(st_omp_, TYPE)(const TYPE *gram, const TYPE *gdiag,
         }
         /* w = G[j, :] - sum_t <q_t, d_j> W[t, :], up to four rows of W per
          * pass; the division by sqrt(d) happens in the update pass. */
-        CAT(omp_row_, TYPE)(w, g, W, n, j, 0, s < 3 ? s : 3);
+        CAT(st_gs_rows_, TYPE)(w, g, W, n, j, 0, s < 3 ? s : 3);
         for (t = s < 3 ? s : 3; t < s; t += 4) {
-            CAT(omp_row_, TYPE)(w, w, W, n, j, t, s - t < 4 ? s - t : 4);
+            CAT(st_gs_rows_, TYPE)(w, w, W, n, j, t, s - t < 4 ? s - t : 4);
         }
         r2 -= zs * zs;
         if (r2 < 0) {

@@ -8,23 +8,15 @@ chunks spread over OpenMP threads when the build has OpenMP.
 """
 from cython cimport floating
 from cython.parallel cimport parallel, prange, threadid
-from libc.string cimport memset
-
-from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 include "_status.pxi"
+include "_gram.pxi"
 
 
 cdef extern from "batch_omp.h" nogil:
     int ST_OMP
     int ST_ORMP
     Py_ssize_t st_omp_workspace_size(Py_ssize_t n_atoms, Py_ssize_t max_k)
-    double st_sqnorm_double(const double *x, Py_ssize_t n)
-    float st_sqnorm_float(const float *x, Py_ssize_t n)
-    void st_omp_thresholds_double(const double *gram, Py_ssize_t n_atoms,
-                                  double *thresh)
-    void st_omp_thresholds_float(const float *gram, Py_ssize_t n_atoms,
-                                 float *thresh)
     int st_omp_double(const double *gram, const double *gdiag,
                       const double *thresh, Py_ssize_t n_atoms, double *corr,
                       double norm2, Py_ssize_t max_k, double tol, int method,
@@ -44,25 +36,6 @@ METHOD_ORMP = ST_ORMP
 def workspace_size(Py_ssize_t n_atoms, Py_ssize_t max_k):
     """Scalars of kernel workspace one thread needs."""
     return st_omp_workspace_size(n_atoms, max_k)
-
-
-cdef inline void _gemm_corr(const floating *x, const floating *d,
-                            floating *corr, int m, int n_atoms,
-                            int n_features) noexcept nogil:
-    """corr (m x n_atoms, row-major) = x (m x n_features) @ d.T."""
-    cdef char transa = b'T'
-    cdef char transb = b'N'
-    cdef floating one = 1
-    cdef floating zero = 0
-    # Column-major view: corr^T (n_atoms x m) = d_cm^T (n_atoms x nf) x_cm (nf x m)
-    if floating is double:
-        dgemm(&transa, &transb, &n_atoms, &m, &n_features, &one,
-              <double *> d, &n_features, <double *> x, &n_features, &zero,
-              corr, &n_atoms)
-    else:
-        sgemm(&transa, &transb, &n_atoms, &m, &n_features, &one,
-              <float *> d, &n_features, <float *> x, &n_features, &zero,
-              corr, &n_atoms)
 
 
 def omp_encode(const floating[:, ::1] X, const floating[:, ::1] D,
@@ -96,9 +69,9 @@ def omp_encode(const floating[:, ::1] X, const floating[:, ::1] D,
     if n_samples == 0:
         return
     if floating is double:
-        st_omp_thresholds_double(&G[0, 0], n_atoms, &thresh[0])
+        st_dependence_thresholds_double(&G[0, 0], n_atoms, &thresh[0])
     else:
-        st_omp_thresholds_float(&G[0, 0], n_atoms, &thresh[0])
+        st_dependence_thresholds_float(&G[0, 0], n_atoms, &thresh[0])
     with nogil, parallel(num_threads=n_threads):
         for c in prange(n_chunks, schedule='dynamic'):
             tid = threadid()
