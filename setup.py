@@ -75,8 +75,10 @@ def extensions():
     )
     return [
         Extension(
-            "sparsetools._lib._omp",
-            sources=["sparsetools/_lib/_omp.pyx", os.path.join(CSRC, "batch_omp.c"),
+            "sparsetools._lib._gram_coders",
+            sources=["sparsetools/_lib/_gram_coders.pyx",
+                     os.path.join(CSRC, "batch_omp.c"),
+                     os.path.join(CSRC, "lars.c"),
                      os.path.join(CSRC, "gram_common.c")],
             **common,
         ),

@@ -6,7 +6,7 @@ plain functions and as scikit-learn transformers.
 __version__ = "0.1.0.dev0"
 
 try:
-    from sparsetools._lib import _omp  # noqa: F401
+    from sparsetools._lib import _gram_coders  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the build
     raise ImportError(
         "sparsetools' compiled extensions could not be imported "

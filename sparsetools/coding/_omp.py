@@ -1,10 +1,10 @@
 """Orthogonal Matching Pursuit (classic and order-recursive) on the compiled Batch-OMP kernel."""
 import numpy as np
 
-from sparsetools._lib import _omp
-from sparsetools.utils._threads import blas_single_thread, effective_n_threads
+from sparsetools._lib import _gram_coders as _lib
+from sparsetools.coding._gram import gram_encode
+from sparsetools.utils._threads import effective_n_threads
 from sparsetools.utils._validation import (
-    all_finite,
     check_array,
     check_float,
     check_int,
@@ -14,11 +14,7 @@ from sparsetools.utils._validation import (
 
 __all__ = ["orthogonal_mp"]
 
-_METHODS = {"omp": _omp.METHOD_OMP, "ormp": _omp.METHOD_ORMP}
-
-#: Signals per chunk: one GEMM per chunk, correlations of a chunk stay in cache.
-CHUNK_SIZE = 256
-_BLAS_INT_MAX = 2**31 - 1
+_METHODS = {"omp": _lib.METHOD_OMP, "ormp": _lib.METHOD_ORMP}
 
 
 def orthogonal_mp(X, dictionary, *, n_nonzero_coefs=None, tol=None, method="omp",
@@ -136,67 +132,26 @@ def check_omp_params(n_components, n_features, n_nonzero_coefs, tol, method, n_j
 
 
 def encode(X, D, n_nonzero_coefs, tol, method, n_threads):
-    """Run the kernel on validated, C-contiguous, finite X and D.
+    """Batch-OMP codes of validated, C-contiguous, finite X over D.
 
-    The codes are computed in the dtype of `X`; `D` may be of another float
-    dtype and is cast after its scaling, so it cannot underflow or overflow
-    in the cast.
+    The codes are computed in the dtype of `X`; see
+    :func:`sparsetools.coding._gram.gram_encode`.
     """
-    dtype = X.dtype
-    n_samples = X.shape[0]
     n_components, n_features = D.shape
-    if max(n_components, n_features) > _BLAS_INT_MAX:
-        raise ValueError(
-            f"dictionary has shape {D.shape}; each dimension must be at most "
-            f"{_BLAS_INT_MAX} (32-bit BLAS indices).")
-    # Scale by powers of two (exact) when squares could overflow or underflow.
-    ex, X = _pow2_normalise(X, dtype)
-    ed, D = _pow2_normalise(D, dtype)
-    if tol is not None:
-        # in the scaled units; inf when tol dwarfs every signal (stop at once)
-        with np.errstate(over="ignore", under="ignore"):
-            tol = float(np.ldexp(tol, -2 * ex))
     # No more than n_features atoms can be linearly independent.
     max_k = min(n_nonzero_coefs, n_features, n_components)
-    n_chunks = -(-n_samples // CHUNK_SIZE)
-    n_threads = max(1, min(n_threads, n_chunks))
 
-    codes = np.zeros((n_samples, n_components), dtype=dtype)
-    corr = np.empty((n_threads, CHUNK_SIZE * n_components), dtype=dtype)
-    work = np.empty((n_threads, _omp.workspace_size(n_components, max_k)), dtype=dtype)
-    support = np.empty((n_threads, max_k), dtype=np.intp)
-    coef = np.empty((n_threads, max_k), dtype=dtype)
-    tol_arg = -1.0 if tol is None else float(tol)
-    # The Gram matrix too is computed on one BLAS thread: a multi-threaded
-    # BLAS call here would leave its workers spinning beside the kernel's
-    # threads.
-    with blas_single_thread():
-        G = D @ D.T
-        _omp.omp_encode(X, D, G, np.ascontiguousarray(np.diagonal(G)),
-                        np.empty(n_components, dtype=dtype), codes, corr, work,
-                        support, coef, max_k, tol_arg, method, n_threads)
-    if ex != ed:
-        with np.errstate(over="ignore", under="ignore"):
-            codes = np.ldexp(codes, ex - ed, out=codes)
-        if not all_finite(codes):
-            raise ValueError(
-                "The codes overflow "
-                f"{dtype}: X is too large relative to the dictionary atoms.")
+    def run(ex, ed, X, D, G, gdiag, thresh, codes, corr, work, support, coef,
+            n_threads):
+        tol_arg = -1.0
+        if tol is not None:
+            # in the scaled units; inf when tol dwarfs every signal (stop at once)
+            with np.errstate(over="ignore", under="ignore"):
+                tol_arg = float(np.ldexp(tol, -2 * ex))
+        _lib.omp_encode(X, D, G, gdiag, thresh, codes, corr, work, support, coef,
+                        max_k, tol_arg, method, n_threads)
+
+    codes, _ = gram_encode(X, D, width=max_k,
+                           workspace_size=_lib.omp_workspace_size(n_components, max_k),
+                           n_threads=n_threads, run=run)
     return codes
-
-
-def _pow2_normalise(A, dtype):
-    """(e, A * 2**-e cast to dtype), scaled so max|A * 2**-e| is in [0.5, 1)
-    when max|A| is outside the range where squares are safe in `dtype`.
-
-    Multiplying by a power of two is exact, so codes are unchanged whenever
-    no scaling is needed and equal up to the same power of two otherwise.
-    """
-    info = np.finfo(dtype)
-    m = float(max(-A.min(), A.max()))
-    safe_hi = 2.0 ** (info.maxexp // 4)
-    safe_lo = 2.0 ** (info.minexp // 4)
-    if m == 0.0 or safe_lo <= m <= safe_hi:
-        return 0, np.ascontiguousarray(A, dtype=dtype)
-    e = int(np.frexp(m)[1])
-    return e, np.ascontiguousarray(np.ldexp(A, -e), dtype=dtype)

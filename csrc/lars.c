@@ -1,0 +1,37 @@
+/* Instantiates the LARS-homotopy kernel of lars.template.c for float and
+ * double. */
+#include <float.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lars.h"
+#include "st_config.h"
+#include "st_status.h"
+#include "templating.h"
+
+ptrdiff_t st_lars_workspace_size(ptrdiff_t n_atoms, ptrdiff_t max_active)
+{
+    /* c0, d, nrm2 (3 n), W (max_active n), z, v, sgn, u0, u (5 max_active) */
+    return (3 + max_active) * n_atoms + 5 * max_active;
+}
+
+#define TYPE double
+#define ITYPE int64_t
+#define SQRT sqrt
+#define HUGE_VALUE DBL_MAX
+#include "lars.template.c"
+#undef TYPE
+#undef ITYPE
+#undef SQRT
+#undef HUGE_VALUE
+
+#define TYPE float
+#define ITYPE int32_t
+#define SQRT sqrtf
+#define HUGE_VALUE FLT_MAX
+#include "lars.template.c"
+#undef TYPE
+#undef ITYPE
+#undef SQRT
+#undef HUGE_VALUE

@@ -1,0 +1,182 @@
+"""Cython adapter for the coders that work on a precomputed Gram matrix:
+Batch-OMP / ORMP (csrc/batch_omp.c) and LARS-homotopy (csrc/lars.c).
+
+Validation happens in sparsetools.coding; this module trusts its
+arguments' shapes and dtypes.  One loop serves every kernel: the signals
+are split into chunks, spread over OpenMP threads (when the build has
+OpenMP) with the GIL released; each chunk gets one GEMM
+(``corr = X_chunk D^T`` through scipy.linalg.cython_blas), then the C
+kernel runs per signal and its sparse result is scattered into the dense
+codes.
+"""
+from cython cimport floating
+from cython.parallel cimport parallel, prange, threadid
+
+include "_status.pxi"
+include "_gram.pxi"
+
+
+cdef extern from "batch_omp.h" nogil:
+    int ST_OMP
+    int ST_ORMP
+    Py_ssize_t st_omp_workspace_size(Py_ssize_t n_atoms, Py_ssize_t max_k)
+    int st_omp_double(const double *gram, const double *gdiag,
+                      const double *thresh, Py_ssize_t n_atoms, double *corr,
+                      double norm2, Py_ssize_t max_k, double tol, int method,
+                      double *work, Py_ssize_t *support, double *coef,
+                      Py_ssize_t *n_selected)
+    int st_omp_float(const float *gram, const float *gdiag,
+                     const float *thresh, Py_ssize_t n_atoms, float *corr,
+                     float norm2, Py_ssize_t max_k, float tol, int method,
+                     float *work, Py_ssize_t *support, float *coef,
+                     Py_ssize_t *n_selected)
+
+
+cdef extern from "lars.h" nogil:
+    Py_ssize_t st_lars_workspace_size(Py_ssize_t n_atoms, Py_ssize_t max_active)
+    int st_lars_double(const double *gram, const double *gdiag,
+                       const double *thresh, Py_ssize_t n_atoms, double *corr,
+                       double lam, int positive, Py_ssize_t max_active,
+                       Py_ssize_t max_steps, double *work, Py_ssize_t *support,
+                       double *coef, Py_ssize_t *n_selected, int *converged)
+    int st_lars_float(const float *gram, const float *gdiag,
+                      const float *thresh, Py_ssize_t n_atoms, float *corr,
+                      float lam, int positive, Py_ssize_t max_active,
+                      Py_ssize_t max_steps, float *work, Py_ssize_t *support,
+                      float *coef, Py_ssize_t *n_selected, int *converged)
+
+
+METHOD_OMP = ST_OMP
+METHOD_ORMP = ST_ORMP
+
+cdef enum Kernel:
+    KERNEL_OMP
+    KERNEL_LARS
+
+
+def omp_workspace_size(Py_ssize_t n_atoms, Py_ssize_t max_k):
+    """Scalars of Batch-OMP workspace one thread needs."""
+    return st_omp_workspace_size(n_atoms, max_k)
+
+
+def lars_workspace_size(Py_ssize_t n_atoms, Py_ssize_t max_active):
+    """Scalars of LARS workspace one thread needs."""
+    return st_lars_workspace_size(n_atoms, max_active)
+
+
+def omp_encode(const floating[:, ::1] X, const floating[:, ::1] D,
+               const floating[:, ::1] G, const floating[::1] gdiag,
+               floating[::1] thresh, floating[:, ::1] codes,
+               floating[:, ::1] corr_buf, floating[:, ::1] work_buf,
+               Py_ssize_t[:, ::1] support_buf, floating[:, ::1] coef_buf,
+               Py_ssize_t max_k, double tol, int method, int n_threads):
+    """Batch-OMP codes of the rows of X over the rows of D, into codes.
+
+    gdiag is the diagonal of G; thresh (n_atoms,) receives the dependence
+    thresholds.  codes must be zero on entry.  The buffers are per thread:
+    corr_buf (n_threads, chunk * n_atoms), work_buf (n_threads,
+    omp_workspace_size), support_buf and coef_buf (n_threads, max_k).
+    tol < 0 disables the residual test.
+    """
+    _run(X, D, G, gdiag, thresh, codes, corr_buf, work_buf, support_buf,
+         coef_buf, KERNEL_OMP, max_k, tol, method, 0.0, 0, 0, n_threads)
+
+
+def lars_encode(const floating[:, ::1] X, const floating[:, ::1] D,
+                const floating[:, ::1] G, const floating[::1] gdiag,
+                floating[::1] thresh, floating[:, ::1] codes,
+                floating[:, ::1] corr_buf, floating[:, ::1] work_buf,
+                Py_ssize_t[:, ::1] support_buf, floating[:, ::1] coef_buf,
+                double lam, bint positive, Py_ssize_t max_steps,
+                int n_threads):
+    """LARS-homotopy lasso codes of the rows of X over the rows of D.
+
+    As omp_encode, with work_buf rows of lars_workspace_size and
+    support_buf / coef_buf of width max_active.  Returns the number of
+    signals whose path was cut at max_steps.
+    """
+    return _run(X, D, G, gdiag, thresh, codes, corr_buf, work_buf,
+                support_buf, coef_buf, KERNEL_LARS, support_buf.shape[1],
+                -1.0, 0, lam, positive, max_steps, n_threads)
+
+
+cdef Py_ssize_t _run(const floating[:, ::1] X, const floating[:, ::1] D,
+                     const floating[:, ::1] G, const floating[::1] gdiag,
+                     floating[::1] thresh, floating[:, ::1] codes,
+                     floating[:, ::1] corr_buf, floating[:, ::1] work_buf,
+                     Py_ssize_t[:, ::1] support_buf,
+                     floating[:, ::1] coef_buf, Kernel kernel,
+                     Py_ssize_t max_k, double tol, int method, double lam,
+                     int positive, Py_ssize_t max_steps,
+                     int n_threads) except -1:
+    """The chunk loop shared by every kernel; returns the unconverged count."""
+    cdef Py_ssize_t n_samples = X.shape[0]
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_atoms = D.shape[0]
+    cdef Py_ssize_t chunk = corr_buf.shape[1] // n_atoms
+    cdef Py_ssize_t n_chunks = (n_samples + chunk - 1) // chunk
+    cdef Py_ssize_t c, i, s, m, start, tid, nsel
+    cdef int status = 0
+    cdef int st
+    cdef int converged
+    cdef Py_ssize_t n_unconverged = 0
+    cdef const floating *x
+    cdef floating *corr
+    cdef floating norm2
+    cdef floating ftol = <floating> tol
+    cdef floating flam = <floating> lam
+
+    if n_samples == 0:
+        return 0
+    if floating is double:
+        st_dependence_thresholds_double(&G[0, 0], n_atoms, &thresh[0])
+    else:
+        st_dependence_thresholds_float(&G[0, 0], n_atoms, &thresh[0])
+    with nogil, parallel(num_threads=n_threads):
+        for c in prange(n_chunks, schedule='dynamic'):
+            tid = threadid()
+            start = c * chunk
+            m = min(chunk, n_samples - start)
+            corr = &corr_buf[tid, 0]
+            _gemm_corr(&X[start, 0], &D[0, 0], corr, <int> m,
+                       <int> n_atoms, <int> n_features)
+            for i in range(m):
+                x = &X[start + i, 0]
+                converged = 1
+                if kernel == KERNEL_OMP:
+                    if floating is double:
+                        norm2 = st_sqnorm_double(x, n_features)
+                        st = st_omp_double(
+                            &G[0, 0], &gdiag[0], &thresh[0], n_atoms,
+                            corr + i * n_atoms, norm2, max_k, ftol, method,
+                            &work_buf[tid, 0], &support_buf[tid, 0],
+                            &coef_buf[tid, 0], &nsel)
+                    else:
+                        norm2 = st_sqnorm_float(x, n_features)
+                        st = st_omp_float(
+                            &G[0, 0], &gdiag[0], &thresh[0], n_atoms,
+                            corr + i * n_atoms, norm2, max_k, ftol, method,
+                            &work_buf[tid, 0], &support_buf[tid, 0],
+                            &coef_buf[tid, 0], &nsel)
+                else:
+                    if floating is double:
+                        st = st_lars_double(
+                            &G[0, 0], &gdiag[0], &thresh[0], n_atoms,
+                            corr + i * n_atoms, flam, positive, max_k,
+                            max_steps, &work_buf[tid, 0], &support_buf[tid, 0],
+                            &coef_buf[tid, 0], &nsel, &converged)
+                    else:
+                        st = st_lars_float(
+                            &G[0, 0], &gdiag[0], &thresh[0], n_atoms,
+                            corr + i * n_atoms, flam, positive, max_k,
+                            max_steps, &work_buf[tid, 0], &support_buf[tid, 0],
+                            &coef_buf[tid, 0], &nsel, &converged)
+                if st != 0:
+                    nsel = 0
+                status |= st
+                if not converged:
+                    n_unconverged += 1
+                for s in range(nsel):
+                    codes[start + i, support_buf[tid, s]] = coef_buf[tid, s]
+    check_status(status, "sparse coding")
+    return n_unconverged

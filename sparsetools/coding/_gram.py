@@ -1,0 +1,100 @@
+"""The driver shared by the coders that run on a precomputed Gram matrix.
+
+Batch-OMP and LARS both need the same preparation around their compiled
+kernel: exact power-of-two scaling of data that could overflow or
+underflow, the Gram matrix, per-thread chunk buffers, BLAS held to one
+thread, and the codes scaled back. That lives here once.
+"""
+import numpy as np
+
+from sparsetools.utils._threads import blas_single_thread
+from sparsetools.utils._validation import all_finite
+
+__all__ = ["gram_encode", "CHUNK_SIZE"]
+
+#: Signals per chunk: one GEMM per chunk, correlations of a chunk stay in cache.
+CHUNK_SIZE = 256
+_BLAS_INT_MAX = 2**31 - 1
+
+
+def gram_encode(X, D, *, width, workspace_size, n_threads, run):
+    """Codes of the rows of `X` over `D` by a compiled Gram-matrix kernel.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Validated, finite, C-contiguous signals; the codes are computed in
+        its dtype.
+    D : ndarray of shape (n_components, n_features)
+        Validated, finite dictionary of any float dtype; it is scaled before
+        being cast to the dtype of `X`, so the cast cannot underflow or
+        overflow.
+    width : int
+        Most non-zeros per code the kernel can return (buffer width).
+    workspace_size : int
+        Scalars of kernel workspace per thread.
+    n_threads : int
+        Threads over chunks of signals.
+    run : callable
+        ``run(ex, ed, X, D, G, gdiag, thresh, codes, corr, work, support,
+        coef, n_threads)`` calls the adapter; `X` and `D` arrive scaled by
+        ``2**-ex`` and ``2**-ed`` (both 0 unless the data needed it), so it
+        converts its own parameters. Its return value is passed back.
+
+    Returns
+    -------
+    codes : ndarray of shape (n_samples, n_components)
+        Dense codes in the dtype of `X`, in the units of the unscaled data.
+    result : object
+        What `run` returned.
+    """
+    dtype = X.dtype
+    n_samples = X.shape[0]
+    n_components, n_features = D.shape
+    if max(n_components, n_features) > _BLAS_INT_MAX:
+        raise ValueError(
+            f"dictionary has shape {D.shape}; each dimension must be at most "
+            f"{_BLAS_INT_MAX} (32-bit BLAS indices).")
+    ex, X = _pow2_normalise(X, dtype)
+    ed, D = _pow2_normalise(D, dtype)
+    n_chunks = -(-n_samples // CHUNK_SIZE)
+    n_threads = max(1, min(n_threads, n_chunks))
+
+    codes = np.zeros((n_samples, n_components), dtype=dtype)
+    corr = np.empty((n_threads, CHUNK_SIZE * n_components), dtype=dtype)
+    work = np.empty((n_threads, workspace_size), dtype=dtype)
+    support = np.empty((n_threads, width), dtype=np.intp)
+    coef = np.empty((n_threads, width), dtype=dtype)
+    # The Gram matrix too is computed on one BLAS thread: a multi-threaded
+    # BLAS call here would leave its workers spinning beside the kernel's
+    # threads.
+    with blas_single_thread():
+        G = D @ D.T
+        result = run(ex, ed, X, D, G, np.ascontiguousarray(np.diagonal(G)),
+                     np.empty(n_components, dtype=dtype), codes, corr, work,
+                     support, coef, n_threads)
+    if ex != ed:
+        with np.errstate(over="ignore", under="ignore"):
+            codes = np.ldexp(codes, ex - ed, out=codes)
+        if not all_finite(codes):
+            raise ValueError(
+                "The codes overflow "
+                f"{dtype}: X is too large relative to the dictionary atoms.")
+    return codes, result
+
+
+def _pow2_normalise(A, dtype):
+    """(e, A * 2**-e cast to dtype), scaled so max|A * 2**-e| is in [0.5, 1)
+    when max|A| is outside the range where squares are safe in `dtype`.
+
+    Multiplying by a power of two is exact, so codes are unchanged whenever
+    no scaling is needed and equal up to the same power of two otherwise.
+    """
+    info = np.finfo(dtype)
+    m = float(max(-A.min(), A.max()))
+    safe_hi = 2.0 ** (info.maxexp // 4)
+    safe_lo = 2.0 ** (info.minexp // 4)
+    if m == 0.0 or safe_lo <= m <= safe_hi:
+        return 0, np.ascontiguousarray(A, dtype=dtype)
+    e = int(np.frexp(m)[1])
+    return e, np.ascontiguousarray(np.ldexp(A, -e), dtype=dtype)
