@@ -56,14 +56,15 @@ ST_INLINE void CAT(lars_add_, TYPE)(const TYPE *gram, ptrdiff_t n, TYPE *W,
  * *num / *den; returns the atom, or -1 when none.  The crossing of atom i is
  * |e_i| / (1 - sign(e_i) d_i), valid when that denominator is positive;
  * candidates are compared by cross-multiplication, ties going to the
- * smallest index.  `exclude` (an atom index or -1) is skipped. */
+ * smallest index.  Atom `exclude` (or -1) may not join with sign
+ * `exclude_sign`: it has just left with that sign, at lam. */
 ST_INLINE ptrdiff_t CAT(lars_join_, TYPE)(const TYPE *restrict e,
                                           const TYPE *restrict d,
                                           const TYPE *restrict nrm2,
                                           const TYPE *restrict thresh,
                                           ptrdiff_t n, TYPE lam, int positive,
-                                          ptrdiff_t exclude, TYPE *best_num,
-                                          TYPE *best_den)
+                                          ptrdiff_t exclude, TYPE exclude_sign,
+                                          TYPE *best_num, TYPE *best_den)
 {
     TYPE num[ST_LANES], den[ST_LANES];
     ITYPE idx[ST_LANES];
@@ -84,7 +85,8 @@ ST_INLINE ptrdiff_t CAT(lars_join_, TYPE)(const TYPE *restrict e,
         const TYPE de = ei < 0 ? (TYPE)1 + di : (TYPE)1 - di;                 \
         const int ok = (nrm2[I] > thresh[I]) & (de > 0) & (nu > 0) &          \
                        (nu < lam * de) & ((!positive) | (ei > 0)) &           \
-                       ((ptrdiff_t)(I) != exclude);                           \
+                       (((ptrdiff_t)(I) != exclude) |                         \
+                        ((ei > 0) != (exclude_sign > 0)));                    \
         const int take = ok & (nu * den[L] > num[L] * de);                    \
         num[L] = take ? nu : num[L];                                          \
         den[L] = take ? de : den[L];                                          \
@@ -141,7 +143,8 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
     const ptrdiff_t n = n_atoms, m = max_active;
     ptrdiff_t i, t, s = 0, steps = 0, j;
     ptrdiff_t just_joined = -1; /* position: cannot leave at once */
-    ptrdiff_t just_left = -1;   /* atom: cannot join at once */
+    ptrdiff_t just_left = -1;   /* atom: cannot rejoin at once with ... */
+    TYPE left_sign = 0;         /* ... the sign it left with */
     TYPE lam, bn, bd;
 
     if (n <= 0 || m < 0 || m > n || max_steps < 0 || !(lambda >= 0)) {
@@ -171,7 +174,7 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
     }
     /* lambda_max: the first atom to join */
     j = CAT(lars_join_, TYPE)(e, d, nrm2, thresh, n, HUGE_VALUE, positive, -1,
-                              &bn, &bd);
+                              0, &bn, &bd);
     if (j < 0 || bn / bd <= lambda) {
         return ST_OK; /* the zero code is optimal */
     }
@@ -199,7 +202,7 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
         }
         if (s < m) {
             j_join = CAT(lars_join_, TYPE)(e, d, nrm2, thresh, n, lam, positive,
-                                           just_left, &bn, &bd);
+                                           just_left, left_sign, &bn, &bd);
             if (j_join >= 0) {
                 lam_join = bn / bd;
             }
@@ -224,6 +227,7 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
             /* atom support[t_drop] leaves: rebuild the remaining rows */
             lam = lam_drop;
             just_left = support[t_drop];
+            left_sign = sgn[t_drop];
             for (t = t_drop; t + 1 < s; ++t) {
                 support[t] = support[t + 1];
                 sgn[t] = sgn[t + 1];

@@ -1,5 +1,6 @@
 """Sparse coding over a fixed dictionary: functions and the SparseCoder transformer."""
 from sparsetools.coding._coder import SparseCoder
+from sparsetools.coding._lasso import lasso
 from sparsetools.coding._omp import orthogonal_mp
 
-__all__ = ["SparseCoder", "orthogonal_mp"]
+__all__ = ["SparseCoder", "lasso", "orthogonal_mp"]

@@ -1,0 +1,170 @@
+"""l1 sparse coding (the lasso) on the compiled LARS-homotopy kernel."""
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from sparsetools._lib import _gram_coders as _lib
+from sparsetools.coding._gram import gram_encode
+from sparsetools.utils._threads import effective_n_threads
+from sparsetools.utils._validation import (
+    check_array,
+    check_float,
+    check_int,
+    check_option,
+    float_dtype,
+)
+
+__all__ = ["lasso"]
+
+_METHODS = ("lars",)
+
+
+def lasso(X, dictionary, *, alpha, method="lars", positive=False, max_iter=None,
+          tol=None, n_jobs=None):
+    """l1-penalised sparse codes of the rows of `X` (the lasso).
+
+    For each row ``x`` of `X` the code ``a`` minimises::
+
+        0.5 * ||x - a @ dictionary||_2^2 + alpha * ||a||_1
+
+    (with ``a >= 0`` when `positive`). This is SPAMS's ``lasso`` with
+    ``lambda1=alpha, mode=2``. scikit-learn's ``Lasso`` scales the data term
+    by the number of samples of its regression, here ``n_features``: its
+    ``alpha`` is ``alpha / n_features``; scikit-learn's ``sparse_encode`` with
+    ``algorithm="lasso_lars"`` or ``"lasso_cd"`` takes the same ``alpha`` as
+    this function.
+
+    ``method="lars"`` follows the LARS-homotopy path (the lasso modification
+    of least-angle regression, the method of SPAMS's ``lasso``) from the
+    largest useful ``alpha`` down to `alpha`, in C on the Gram matrix with a
+    Cholesky factor updated per step; the result is exact to rounding. The
+    correlations of a chunk of signals with all atoms come from one matrix
+    product, and the signals are spread over `n_jobs` threads with the GIL
+    released.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Signals, one per row. float32 and float64 are kept; other dtypes are
+        converted to float64. Read-only and non-contiguous arrays are accepted.
+    dictionary : array-like of shape (n_components, n_features)
+        Atoms, one per row (normally of unit norm).
+    alpha : float
+        Weight of the l1 penalty, >= 0. Codes are zero when `alpha` is at
+        least ``max_i |dictionary[i] @ x|`` (``max_i dictionary[i] @ x`` with
+        `positive`).
+    method : {"lars"}, default="lars"
+        Solver: the LARS-homotopy path.
+    positive : bool, default=False
+        Constrain the codes to be non-negative.
+    max_iter : int, default=None
+        Most steps of the path per signal (an atom joining or leaving the
+        active set). None: ``8 * min(n_components, n_features) + 16``, far
+        more than real data need. A signal that reaches it gets the codes of
+        its last active set, and a ``ConvergenceWarning`` says how many did.
+    tol : float, default=None
+        Stopping tolerance of iterative solvers, >= 0. The LARS path is exact
+        and does not use it.
+    n_jobs : int, default=None
+        Threads over signals. None means 1, -1 all cores.
+
+    Returns
+    -------
+    codes : ndarray of shape (n_samples, n_components)
+        Dense codes, float32 if `X` and `dictionary` are both float32,
+        float64 otherwise.
+
+    See Also
+    --------
+    orthogonal_mp : Greedy coding with a fixed number of atoms.
+
+    References
+    ----------
+    .. [1] M. R. Osborne, B. Presnell and B. A. Turlach, "A new approach to
+       variable selection in least squares problems", IMA J. Numer. Anal.
+       20(3), 2000.
+    .. [2] B. Efron, T. Hastie, I. Johnstone and R. Tibshirani, "Least angle
+       regression", Annals of Statistics 32(2), 2004.
+    .. [3] J. Mairal, F. Bach, J. Ponce and G. Sapiro, "Online learning for
+       matrix factorization and sparse coding", JMLR 11, 2010 (SPAMS).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsetools import lasso
+    >>> rng = np.random.default_rng(0)
+    >>> D = rng.standard_normal((40, 20))
+    >>> D /= np.linalg.norm(D, axis=1, keepdims=True)
+    >>> X = 3.0 * D[[2, 5]].sum(axis=0, keepdims=True)
+    >>> codes = lasso(X, D, alpha=0.5)
+    >>> np.flatnonzero(codes[0]).tolist()
+    [2, 5]
+    >>> a = codes[0]
+    >>> c = D @ (X[0] - a @ D)   # optimality: c = alpha * sign(a) on the support
+    >>> bool(np.allclose(c[[2, 5]], 0.5 * np.sign(a[[2, 5]])))
+    True
+    >>> bool(np.abs(c).max() <= 0.5 + 1e-12)
+    True
+    """
+    X = check_array(X, "X", shape_doc="(n_samples, n_features)")
+    D = check_array(dictionary, "dictionary", shape_doc="(n_components, n_features)")
+    dtype = float_dtype(X.dtype, D.dtype)
+    X = X.astype(dtype, copy=False)
+    D = D.astype(dtype, copy=False)
+    n_components, n_features = D.shape
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"X has {X.shape[1]} features per row but dictionary atoms have "
+            f"{n_features}; X must have shape (n_samples, {n_features}).")
+    alpha, positive, max_iter, n_threads = check_lasso_params(
+        n_components, n_features, alpha, method, positive, max_iter, tol, n_jobs)
+    return encode_lars(X, D, alpha, positive, max_iter, n_threads)
+
+
+def check_lasso_params(n_components, n_features, alpha, method, positive, max_iter,
+                       tol, n_jobs):
+    """Validate the lasso hyper-parameters for a dictionary of the given shape.
+
+    Returns ``(alpha, positive, max_iter, n_threads)`` with defaults resolved.
+    """
+    alpha = check_float(alpha, "alpha", min_val=0.0)
+    check_option(method, "method", _METHODS)
+    if not isinstance(positive, (bool, np.bool_)):
+        raise TypeError(f"positive must be a bool; got {positive!r} of type "
+                        f"{type(positive).__name__}.")
+    max_iter = check_int(max_iter, "max_iter", min_val=1, allow_none=True)
+    if max_iter is None:
+        max_iter = 8 * min(n_components, n_features) + 16
+    check_float(tol, "tol", min_val=0.0, allow_none=True)
+    return alpha, bool(positive), max_iter, effective_n_threads(n_jobs)
+
+
+def encode_lars(X, D, alpha, positive, max_iter, n_threads):
+    """LARS-homotopy codes of validated, C-contiguous, finite X over D.
+
+    The codes are computed in the dtype of `X`; see
+    :func:`sparsetools.coding._gram.gram_encode`.
+    """
+    n_components, n_features = D.shape
+    max_active = min(n_components, n_features)
+
+    def run(ex, ed, X, D, G, gdiag, thresh, codes, corr, work, support, coef,
+            n_threads):
+        # ||x - a D||^2 scales by 2**(-2 ex) and the codes by 2**(ed - ex)
+        with np.errstate(over="ignore", under="ignore"):
+            lam = float(np.ldexp(alpha, -ex - ed))
+        return _lib.lars_encode(X, D, G, gdiag, thresh, codes, corr, work, support,
+                                coef, lam, positive, max_iter, n_threads)
+
+    codes, n_cut = gram_encode(
+        X, D, width=max_active,
+        workspace_size=_lib.lars_workspace_size(n_components, max_active),
+        n_threads=n_threads, run=run)
+    if n_cut:
+        warnings.warn(
+            f"The LARS path reached max_iter={max_iter} steps before alpha on "
+            f"{n_cut} of {X.shape[0]} signals; their codes use the last active set "
+            "and are not optimal. Increase max_iter.", ConvergenceWarning,
+            stacklevel=3)
+    return codes
