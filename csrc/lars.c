@@ -20,18 +20,22 @@ ptrdiff_t st_lars_workspace_size(ptrdiff_t n_atoms, ptrdiff_t max_active)
 #define ITYPE int64_t
 #define SQRT sqrt
 #define HUGE_VALUE DBL_MAX
+#define TINY_VALUE DBL_MIN
 #include "lars.template.c"
 #undef TYPE
 #undef ITYPE
 #undef SQRT
 #undef HUGE_VALUE
+#undef TINY_VALUE
 
 #define TYPE float
 #define ITYPE int32_t
 #define SQRT sqrtf
 #define HUGE_VALUE FLT_MAX
+#define TINY_VALUE FLT_MIN
 #include "lars.template.c"
 #undef TYPE
 #undef ITYPE
 #undef SQRT
 #undef HUGE_VALUE
+#undef TINY_VALUE

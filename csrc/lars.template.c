@@ -51,12 +51,13 @@ ST_INLINE void CAT(lars_add_, TYPE)(const TYPE *gram, ptrdiff_t n, TYPE *W,
  * loop-carried latency chain and vectorises. */
 #define ST_LANES 16
 
-/* The largest lambda' < lam at which an inactive atom's residual correlation
- * e_i + lambda' d_i reaches +-lambda' (only + when positive), as the ratio
- * *num / *den; returns the atom, or -1 when none.  The crossing of atom i is
- * |e_i| / (1 - sign(e_i) d_i), valid when that denominator is positive;
- * candidates are compared by cross-multiplication, ties going to the
- * smallest index.  Atom `exclude` (or -1) may not join with sign
+/* The largest lambda' <= lam at which an inactive atom's residual
+ * correlation e_i + lambda' d_i reaches +-lambda' (only + when positive), as
+ * the ratio *num / *den; returns the atom, or -1 when none.  The crossing of
+ * atom i is |e_i| / (1 - sign(e_i) d_i); an atom whose crossing is not below
+ * lam (tied with the atom that just joined, or past lam by rounding) joins
+ * at lam.  Candidates are compared by cross-multiplication, ties going to
+ * the smallest index.  Atom `exclude` (or -1) may not join with sign
  * `exclude_sign`: it has just left with that sign, at lam. */
 ST_INLINE ptrdiff_t CAT(lars_join_, TYPE)(const TYPE *restrict e,
                                           const TYPE *restrict d,
@@ -81,10 +82,14 @@ ST_INLINE ptrdiff_t CAT(lars_join_, TYPE)(const TYPE *restrict e,
 #define ST_JOIN_ONE(I, L)                                                     \
     do {                                                                      \
         const TYPE ei = e[I], di = d[I];                                      \
-        const TYPE nu = ei < 0 ? -ei : ei;                                    \
-        const TYPE de = ei < 0 ? (TYPE)1 + di : (TYPE)1 - di;                 \
-        const int ok = (nrm2[I] > thresh[I]) & (de > 0) & (nu > 0) &          \
-                       (nu < lam * de) & ((!positive) | (ei > 0)) &           \
+        const TYPE nu0 = ei < 0 ? -ei : ei;                                   \
+        const TYPE de0 = ei < 0 ? (TYPE)1 + di : (TYPE)1 - di;                \
+        /* a crossing at or above lam (a tie, or rounding; or none, de0 <= 0, \
+         * which rounding alone allows) counts as lam: join now */            \
+        const TYPE de = de0 > TINY_VALUE ? de0 : TINY_VALUE;                  \
+        const TYPE nu = nu0 < lam * de ? nu0 : lam * de;                      \
+        const int ok = (nrm2[I] > thresh[I]) & (nu0 > 0) &                    \
+                       ((!positive) | (ei > 0)) &                             \
                        (((ptrdiff_t)(I) != exclude) |                         \
                         ((ei > 0) != (exclude_sign > 0)));                    \
         const int take = ok & (nu * den[L] > num[L] * de);                    \
@@ -142,7 +147,6 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
 {
     const ptrdiff_t n = n_atoms, m = max_active;
     ptrdiff_t i, t, s = 0, steps = 0, j;
-    ptrdiff_t just_joined = -1; /* position: cannot leave at once */
     ptrdiff_t just_left = -1;   /* atom: cannot rejoin at once with ... */
     TYPE left_sign = 0;         /* ... the sign it left with */
     TYPE lam, bn, bd;
@@ -182,22 +186,32 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
     CAT(lars_add_, TYPE)(gram, n, W, 0, j, e[j] > 0 ? 1 : -1, e, d, nrm2, z, v,
                          sgn, support);
     s = 1;
-    just_joined = 0;
 
     for (;;) {
         TYPE lam_join = -1, lam_drop = -1;
         ptrdiff_t t_drop = -1, j_join = -1;
 
-        /* a_t(l) = u0_t - l u_t reaches zero at l = u0_t / u_t */
+        /* a_t(l) = u0_t - l u_t; as l decreases it moves by sign(u_t).  An
+         * atom leaves where its coefficient reaches zero moving against its
+         * sign: at u0_t / u_t below lam, or at lam itself when it is already
+         * at (or, by rounding, past) zero and not moving the right way (an
+         * atom that joined on a tie it cannot keep). */
         CAT(lars_backsub_, TYPE)(W, n, support, s, z, u0);
         CAT(lars_backsub_, TYPE)(W, n, support, s, v, u);
         for (t = 0; t < s; ++t) {
-            if (t != just_joined && u[t] != 0) {
-                const TYPE lt = u0[t] / u[t];
-                if (lt < lam && lt > lam_drop) {
-                    lam_drop = lt;
-                    t_drop = t;
+            const TYPE at = (u0[t] - lam * u[t]) * sgn[t];
+            const TYPE ut = u[t] * sgn[t];
+            TYPE lt = -1;
+            if (at <= 0) {
+                if (ut <= 0) {
+                    lt = lam;
                 }
+            } else if (ut < 0) {
+                lt = u0[t] / u[t];
+            }
+            if (lt > lam_drop) {
+                lam_drop = lt;
+                t_drop = t;
             }
         }
         if (s < m) {
@@ -207,7 +221,6 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
                 lam_join = bn / bd;
             }
         }
-        just_joined = -1;
         just_left = -1;
         if (lambda >= lam_join && lambda >= lam_drop) {
             break; /* the path reaches lambda on this segment */
@@ -221,7 +234,6 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
             lam = lam_join;
             CAT(lars_add_, TYPE)(gram, n, W, s, j_join, e[j_join] > 0 ? 1 : -1,
                                  e, d, nrm2, z, v, sgn, support);
-            just_joined = s;
             ++s;
         } else {
             /* atom support[t_drop] leaves: rebuild the remaining rows */
