@@ -261,6 +261,13 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
         u[t] = z[t] - lambda * v[t];
     }
     CAT(lars_backsub_, TYPE)(W, n, support, s, u, coef);
+    for (t = 0; t < s; ++t) {
+        /* a coefficient against its sign is zero up to rounding (a leave
+         * exactly at lambda): keep the sign constraint exact */
+        if (coef[t] * sgn[t] < 0) {
+            coef[t] = 0;
+        }
+    }
     *n_selected = s;
     return ST_OK;
 }

@@ -74,12 +74,17 @@ def gram_encode(X, D, *, width, workspace_size, n_threads, run):
                      np.empty(n_components, dtype=dtype), codes, corr, work,
                      support, coef, n_threads)
     if ex != ed:
+        peak = float(np.max(np.abs(codes))) if codes.size else 0.0
         with np.errstate(over="ignore", under="ignore"):
             codes = np.ldexp(codes, ex - ed, out=codes)
         if not all_finite(codes):
             raise ValueError(
                 "The codes overflow "
                 f"{dtype}: X is too large relative to the dictionary atoms.")
+        if peak > 0 and np.ldexp(peak, ex - ed) < np.finfo(dtype).tiny:
+            raise ValueError(
+                f"The codes underflow {dtype} (they would all be subnormal or "
+                "zero): X is too small relative to the dictionary atoms.")
     return codes, result
 
 
