@@ -158,7 +158,7 @@ def check_codes(codes, nnz, ref, X, D, k):
     [pytest.param(*c, id=f"k{c[0]}-{c[1]}-t{c[2]}-{c[3]}",
                   marks=pytest.mark.benchmark(group=f"k={c[0]} {c[1]} threads={c[2]}"))
      for c in CASES])
-def bench_coder(benchmark, omp_results, patches, dictionary, references,
+def bench_coder(benchmark, bench_results, patches, dictionary, references,
                 k, dtype, threads, impl):
     """Time one coder in one (k, dtype, threads) cell, check its output, record it."""
     X, D = patches[dtype], dictionary[dtype]
@@ -178,6 +178,7 @@ def bench_coder(benchmark, omp_results, patches, dictionary, references,
         return
     stats = benchmark.stats.stats
     benchmark.extra_info["signals_per_s"] = n_signals / stats.min
-    omp_results.append({"impl": impl, "k": k, "dtype": dtype, "threads": threads,
-                        "n_signals": n_signals, "min_s": stats.min,
-                        "median_s": stats.median, "rounds": stats.rounds})
+    bench_results.append({"suite": "omp", "cell": k, "impl": impl, "dtype": dtype,
+                          "threads": threads, "n_signals": n_signals,
+                          "min_s": stats.min, "median_s": stats.median,
+                          "rounds": stats.rounds})

@@ -1,9 +1,9 @@
-"""Shared data, result collection and the summary table of the OMP benchmarks.
+"""Shared data, result collection and the summary tables of the benchmarks.
 
 Run with ``pytest benchmarks/`` (see ``benchmarks/README.md``). The data and
 the dictionary are built once per session; every benchmark appends its timing
-to a session list, and `pytest_terminal_summary` prints signals/second and the
-sparsetools/peer ratios computed from that same run.
+to a session list, and `pytest_terminal_summary` prints, per suite (OMP,
+lasso), signals/second and the sparsetools/peer ratios from that same run.
 """
 import json
 import os
@@ -15,21 +15,39 @@ import pytest
 
 RESULTS = pytest.StashKey[list]()
 
-#: Implementation names, their label in the table, and the (sparsetools, peer)
-#: pairs whose throughput ratio is reported.
-IMPLS = {
-    "st_ormp": "sparsetools ormp",
-    "spams": "SPAMS omp (ORMP)",
-    "st_omp": "sparsetools omp",
-    "sklearn": "sklearn orthogonal_mp_gram",
+#: Per suite: the title of its table, what its cells are, its implementations
+#: with their labels, and the (sparsetools, peer) pairs whose throughput
+#: ratio is reported.
+SUITES = {
+    "omp": {
+        "title": "sparsetools OMP/ORMP vs peers",
+        "cell": "k",
+        "impls": {
+            "st_ormp": "sparsetools ormp",
+            "spams": "SPAMS omp (ORMP)",
+            "st_omp": "sparsetools omp",
+            "sklearn": "sklearn orthogonal_mp_gram",
+        },
+        "ratios": (("st_ormp", "spams"), ("st_omp", "sklearn"), ("st_ormp", "sklearn")),
+    },
+    "lasso": {
+        "title": "sparsetools lasso vs peers",
+        "cell": "alpha",
+        "impls": {
+            "st_lars": "sparsetools lasso lars",
+            "spams": "SPAMS lasso mode=2 (LARS)",
+            "sk_cd": "sklearn sparse_encode lasso_cd",
+            "sk_lars": "sklearn sparse_encode lasso_lars",
+        },
+        "ratios": (("st_lars", "spams"), ("st_lars", "sk_cd"), ("st_lars", "sk_lars")),
+    },
 }
-RATIOS = (("st_ormp", "spams"), ("st_omp", "sklearn"), ("st_ormp", "sklearn"))
 
 
 def pytest_addoption(parser):
-    group = parser.getgroup("omp", "sparsetools OMP benchmarks")
-    group.addoption("--omp-report", metavar="PATH", default=None,
-                    help="also write the summary table to PATH as JSON")
+    group = parser.getgroup("sparsetools", "sparsetools benchmarks")
+    group.addoption("--report", metavar="PATH", default=None,
+                    help="also write the summary tables to PATH as JSON")
 
 
 def pytest_configure(config):
@@ -37,8 +55,13 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
-def omp_results(pytestconfig):
-    """Session list that each benchmark appends its timing record to."""
+def bench_results(pytestconfig):
+    """Session list that each benchmark appends its timing record to.
+
+    A record has the keys ``suite`` (a key of `SUITES`), ``cell`` (the value
+    of the suite's cell parameter), ``impl``, ``dtype``, ``threads``,
+    ``n_signals``, ``min_s``, ``median_s`` and ``rounds``.
+    """
     return pytestconfig.stash[RESULTS]
 
 
@@ -84,14 +107,15 @@ def dictionary():
     return {"float64": np.ascontiguousarray(D), "float32": D.astype(np.float32)}
 
 
-def summary_rows(results):
-    """One row per (k, dtype, threads) cell: signals/s per implementation and ratios.
+def summary_rows(results, suite):
+    """One row per (cell, dtype, threads) of a suite: signals/s and ratios.
 
     Parameters
     ----------
     results : list of dict
-        Records with keys ``impl``, ``k``, ``dtype``, ``threads``,
-        ``n_signals``, ``min_s`` and ``median_s``.
+        Records (see `bench_results`); those of other suites are ignored.
+    suite : str
+        A key of `SUITES`.
 
     Returns
     -------
@@ -102,26 +126,29 @@ def summary_rows(results):
     """
     cells = {}
     for r in results:
-        cell = cells.setdefault((r["k"], r["dtype"], r["threads"]), {})
-        cell[r["impl"]] = r
+        if r["suite"] == suite:
+            cell = cells.setdefault((r["cell"], r["dtype"], r["threads"]), {})
+            cell[r["impl"]] = r
     rows = []
-    for (k, dtype, threads), cell in sorted(cells.items()):
+    for (value, dtype, threads), cell in sorted(cells.items()):
         best = {i: r["n_signals"] / r["min_s"] for i, r in cell.items()}
         median = {i: r["n_signals"] / r["median_s"] for i, r in cell.items()}
-        ratios = {f"{a}/{b}": best[a] / best[b] for a, b in RATIOS
+        ratios = {f"{a}/{b}": best[a] / best[b] for a, b in SUITES[suite]["ratios"]
                   if a in best and b in best}
-        rows.append({"k": k, "dtype": dtype, "threads": threads,
+        rows.append({SUITES[suite]["cell"]: value, "dtype": dtype, "threads": threads,
                      "n_signals": {i: r["n_signals"] for i, r in cell.items()},
                      "signals_per_s": best, "signals_per_s_median": median,
                      "ratios": ratios})
     return rows
 
 
-def format_table(rows):
-    """The summary rows as a fixed-width text table (signals/s, ratios)."""
-    cols = list(IMPLS)
-    ratio_cols = [f"{a}/{b}" for a, b in RATIOS]
-    head = (f"{'k':>3} {'dtype':>7} {'thr':>3} "
+def format_table(rows, suite):
+    """The summary rows of a suite as a fixed-width text table."""
+    spec = SUITES[suite]
+    cols = list(spec["impls"])
+    ratio_cols = [f"{a}/{b}" for a, b in spec["ratios"]]
+    key = spec["cell"]
+    head = (f"{key:>6} {'dtype':>7} {'thr':>3} "
             + " ".join(f"{c:>10}" for c in cols) + " "
             + " ".join(f"{c:>15}" for c in ratio_cols))
     lines = [head, "-" * len(head)]
@@ -129,7 +156,7 @@ def format_table(rows):
         sps = [row["signals_per_s"].get(c) for c in cols]
         rat = [row["ratios"].get(c) for c in ratio_cols]
         lines.append(
-            f"{row['k']:>3} {row['dtype']:>7} {row['threads']:>3} "
+            f"{row[key]:>6.4g} {row['dtype']:>7} {row['threads']:>3} "
             + " ".join(f"{v:>10,.0f}" if v is not None else f"{'-':>10}" for v in sps)
             + " "
             + " ".join(f"{v:>15.2f}" if v is not None else f"{'-':>15}" for v in rat))
@@ -141,15 +168,21 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     results = config.stash.get(RESULTS, [])
     if not results:
         return
-    rows = summary_rows(results)
     tr = terminalreporter
-    tr.section("sparsetools OMP/ORMP vs peers: signals per second (best round)")
-    tr.write_line(format_table(rows))
-    tr.write_line("")
-    tr.write_line("Columns: " + "; ".join(f"{k} = {v}" for k, v in IMPLS.items()) + ".")
-    tr.write_line("Ratios are sparsetools signals/s over the peer's, same run "
-                  "(> 1: sparsetools faster).")
-    path = config.getoption("--omp-report", default=None)
+    tables = {}
+    for suite, spec in SUITES.items():
+        rows = summary_rows(results, suite)
+        if not rows:
+            continue
+        tables[suite] = rows
+        tr.section(f"{spec['title']}: signals per second (best round)")
+        tr.write_line(format_table(rows, suite))
+        tr.write_line("")
+        tr.write_line("Columns: " + "; ".join(f"{k} = {v}"
+                                               for k, v in spec["impls"].items()) + ".")
+        tr.write_line("Ratios are sparsetools signals/s over the peer's, same run "
+                      "(> 1: sparsetools faster).")
+    path = config.getoption("--report", default=None)
     if path:
         import sklearn
         import sparsetools
@@ -158,5 +191,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                 "cpus": os.cpu_count(), "numpy": np.__version__,
                 "sklearn": sklearn.__version__, "sparsetools": sparsetools.__version__}
         with open(path, "w") as f:
-            json.dump({"meta": meta, "rows": rows, "raw": results}, f, indent=1)
+            json.dump({"meta": meta, "tables": tables, "raw": results}, f, indent=1)
         tr.write_line(f"Summary written to {path}")

@@ -38,8 +38,9 @@ ptrdiff_t st_lars_workspace_size(ptrdiff_t n_atoms, ptrdiff_t max_active);
  * positive:   non-zero to constrain the code to be >= 0
  * max_active: most atoms in the active set (at most n_atoms; the rank of
  *             the dictionary bounds it anyway)
- * max_steps:  most joins and leaves; when reached, the coefficients are
- *             those of the last active set at lambda and *converged is 0
+ * max_steps:  most joins and leaves, >= 1 (the first join counts); when
+ *             reached, the coefficients are those of the last active set at
+ *             lambda and *converged is 0
  * work:       st_lars_workspace_size(n_atoms, max_active) scalars
  * support:    out, max_active atom indices (the first *n_selected are set)
  * coef:       out, their coefficients

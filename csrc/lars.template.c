@@ -151,7 +151,7 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
     TYPE left_sign = 0;         /* ... the sign it left with */
     TYPE lam, bn, bd;
 
-    if (n <= 0 || m < 0 || m > n || max_steps < 0 || !(lambda >= 0)) {
+    if (n <= 0 || m < 0 || m > n || max_steps < 1 || !(lambda >= 0)) {
         return ST_ERR_BAD_ARGUMENT;
     }
     *n_selected = 0;
@@ -186,6 +186,7 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
     CAT(lars_add_, TYPE)(gram, n, W, 0, j, e[j] > 0 ? 1 : -1, e, d, nrm2, z, v,
                          sgn, support);
     s = 1;
+    steps = 1; /* the first join is a step */
 
     for (;;) {
         TYPE lam_join = -1, lam_drop = -1;

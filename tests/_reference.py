@@ -103,7 +103,10 @@ __all__ += ["lasso_objective", "lasso_duality_gap", "lasso_kkt_violation",
 
 
 def lasso_objective(X, D, codes, alpha):
-    """Per row, ``0.5 * ||x - a @ D||^2 + alpha * ||a||_1``, computed in float64."""
+    """Per row, ``0.5 * ||x - a @ D||^2 + alpha * ||a||_1``, computed in float64.
+
+    `alpha` is a scalar or one value per row.
+    """
     X, D, codes = (np.asarray(A, dtype=np.float64) for A in (X, D, codes))
     residual = X - codes @ D
     return 0.5 * np.sum(residual ** 2, axis=-1) + alpha * np.sum(np.abs(codes), axis=-1)
@@ -134,8 +137,12 @@ def lasso_kkt_violation(X, D, codes, alpha, positive=False):
     largest correlation a signal can have with an atom (1 for unit-norm
     signals and atoms); zero rows give zero. Negative coefficients count as
     violations by their magnitude (scaled the same way) when `positive`.
+    `alpha` is a scalar or one value per row.
     """
     X, D, codes = (np.atleast_2d(np.asarray(A, dtype=np.float64)) for A in (X, D, codes))
+    alpha = np.asarray(alpha, dtype=np.float64)
+    if alpha.ndim == 1:
+        alpha = alpha[:, None]
     C = (X - codes @ D) @ D.T
     on = codes != 0
     target = alpha * np.sign(codes)
@@ -161,7 +168,8 @@ def lasso_reference(x, D, alpha, positive=False, *, rtol=1e-14, max_sweeps=200_0
     directly (minimum-norm least squares, so duplicated atoms share their
     coefficient) and the result kept when it has the same signs and meets
     every optimality condition, which makes the coefficients exact to
-    rounding. Tiny problems only: it loops over coordinates in Python.
+    rounding (see :func:`_polish`). Tiny problems only: it loops over
+    coordinates in Python.
     """
     x = np.asarray(x, dtype=np.float64)
     D = np.asarray(D, dtype=np.float64)
@@ -192,19 +200,26 @@ def lasso_reference(x, D, alpha, positive=False, *, rtol=1e-14, max_sweeps=200_0
 
 
 def _polish(x, D, G, corr, code, alpha, positive):
+    """The exact solution on the support of `code`, or None when it is not optimal.
+
+    When the support holds more atoms than its rank (more atoms than
+    features), coordinate descent drifts slowly along the null space towards
+    the face where one coefficient vanishes: the supports without one of the
+    atoms are tried too.
+    """
     support = np.flatnonzero(code)
-    if support.size == 0:
-        return code.copy() if lasso_kkt_violation(x, D, code, alpha, positive)[0] <= 1e-13 \
-            else None
-    signs = np.sign(code[support])
-    coef = np.linalg.lstsq(G[np.ix_(support, support)], corr[support] - alpha * signs,
-                           rcond=None)[0]
-    if np.any(np.sign(coef) != signs):
-        return None
-    polished = np.zeros_like(code)
-    polished[support] = coef
-    if lasso_kkt_violation(x, D, polished, alpha, positive)[0] > 1e-12:
-        return None
-    if lasso_objective(x, D, polished, alpha) > lasso_objective(x, D, code, alpha) + 1e-15:
-        return None
-    return polished
+    candidates = [support]
+    if support.size and np.linalg.matrix_rank(G[np.ix_(support, support)]) < support.size:
+        candidates += [np.delete(support, i) for i in range(support.size)]
+    for subset in candidates:
+        polished = np.zeros_like(code)
+        if subset.size:
+            signs = np.sign(code[subset])
+            coef = np.linalg.lstsq(G[np.ix_(subset, subset)],
+                                   corr[subset] - alpha * signs, rcond=None)[0]
+            if np.any(np.sign(coef) != signs):
+                continue
+            polished[subset] = coef
+        if lasso_kkt_violation(x, D, polished, alpha, positive)[0] <= 1e-12:
+            return polished
+    return None

@@ -1,4 +1,4 @@
-"""Property-based robustness test of sparsetools.orthogonal_mp.
+"""Property-based robustness tests of sparsetools.orthogonal_mp and sparsetools.lasso.
 
 Hypothesis throws small shapes, awkward values (zeros, repeated values and
 rows, huge and tiny magnitudes, subnormals), every parameter combination and
@@ -12,7 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sparsetools import orthogonal_mp
+from sparsetools import lasso, orthogonal_mp
+
+from _reference import lasso_kkt_violation, lasso_objective
 
 # How much larger than ||x|| the residual ||x - a D|| may come out, relative
 # to ||x||. Mathematically it is never larger (least squares on the support).
@@ -73,8 +75,9 @@ def test_orthogonal_mp_returns_valid_codes_or_raises(problem):
         codes = orthogonal_mp(X, D, n_nonzero_coefs=k, tol=tol, method=method,
                               n_jobs=n_jobs)
     except (ValueError, TypeError) as exc:
-        # The only data-dependent failure: codes that overflow the dtype.
-        assert "overflow" in str(exc)
+        # The only data-dependent failures: codes that overflow the dtype, or
+        # that would lose more than half their precision to underflow.
+        assert "overflow" in str(exc) or "underflow" in str(exc)
         return
     finally:
         np.testing.assert_array_equal(X, X_before)
@@ -109,3 +112,180 @@ def test_orthogonal_mp_returns_valid_codes_or_raises(problem):
     residual = np.linalg.norm(x - recon, axis=1)
     norm = np.linalg.norm(x, axis=1)
     assert np.all(residual <= norm * (1 + RESIDUAL_RTOL[X.dtype.type]) + 1e-300)
+
+
+# --------------------------------------------------------------------------
+# sparsetools.lasso
+# --------------------------------------------------------------------------
+#
+# Same idea: any shapes, values, alpha, positive, dtype and n_jobs. lasso must
+# return finite codes of the right shape and dtype that do not do worse than
+# the zero code and meet the optimality (KKT) conditions to a loose
+# tolerance, or raise ValueError / TypeError (codes that overflow the dtype,
+# or would all underflow it).
+
+# How much above the objective of the zero code, 0.5 ||x||^2, the objective
+# may come out, relative to it. Mathematically it is never above.
+LASSO_OBJECTIVE_RTOL = {np.float32: 1e-3, np.float64: 1e-6}
+# KKT violations (relative to ||x|| max ||d_j||) allowed, in units of the
+# rounding error of the correlations D (x - a D): eps * n_components *
+# (1 + max ||d_j|| ||a||_1 / ||x||).
+LASSO_KKT_ULPS = 1e4
+
+
+def _lasso_method_available(method):
+    rng = np.random.default_rng(0)
+    try:
+        lasso(rng.standard_normal((2, 4)), rng.standard_normal((5, 4)), alpha=0.1,
+              method=method)
+    except ValueError as exc:
+        return "method" not in str(exc)
+    except Exception:
+        return True
+    return True
+
+
+LASSO_METHODS = ["lars"] + [m for m in ("cd", "fista") if _lasso_method_available(m)]
+
+
+@st.composite
+def lasso_problems(draw):
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    n_samples = draw(st.integers(1, 20))
+    n_features = draw(st.integers(1, 12))
+    n_components = draw(st.integers(1, 30))
+    X = draw(arrays(dtype, (n_samples, n_features), elements=_values(dtype)))
+    D = draw(arrays(dtype, (n_components, n_features), elements=_values(dtype)))
+    if n_components > 1 and draw(st.booleans()):
+        # An exact copy (or the opposite) of one atom elsewhere in the dictionary.
+        src, dst = draw(st.permutations(range(n_components)))[:2]
+        D[dst] = D[src] if draw(st.booleans()) else -D[src]
+    if draw(st.booleans()):
+        # One scale for the whole dictionary or signal set, far from 1.
+        exponent = draw(st.integers(-120, 120) if dtype == np.float32
+                        else st.integers(-1000, 1000))
+        target = D if draw(st.booleans()) else X
+        with np.errstate(over="ignore", under="ignore"):
+            target[...] = np.ldexp(target, exponent)
+        if not np.all(np.isfinite(target)):
+            target[~np.isfinite(target)] = 0
+    if draw(st.booleans()):
+        # alpha relative to the largest correlation: the interesting range.
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            c_max = float(np.max(np.abs(X.astype(np.float64) @ D.T.astype(np.float64))))
+        fraction = draw(st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.0, 1.5)))
+        alpha = fraction * c_max if np.isfinite(fraction * c_max) else 1.0
+    else:
+        alpha = draw(st.one_of(
+            st.sampled_from([0.0, 5e-324, 1e-300, 1e-30, 1.0, 1e30, 1e39, 1e300]),
+            st.floats(0.0, 1e3, allow_nan=False, allow_infinity=False)))
+    positive = draw(st.booleans())
+    method = draw(st.sampled_from(LASSO_METHODS))
+    n_jobs = draw(st.sampled_from([None, 1, 2]))
+    return X, D, float(alpha), positive, method, n_jobs
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lasso_problems())
+def test_lasso_returns_valid_codes_or_raises(problem):
+    X, D, alpha, positive, method, n_jobs = problem
+    X_before, D_before = X.copy(), D.copy()
+    try:
+        codes = lasso(X, D, alpha=alpha, positive=positive, method=method, n_jobs=n_jobs)
+    except (ValueError, TypeError) as exc:
+        # The only data-dependent failures: codes that overflow the dtype, or
+        # that would all underflow it.
+        assert "overflow" in str(exc) or "underflow" in str(exc)
+        return
+    finally:
+        np.testing.assert_array_equal(X, X_before)
+        np.testing.assert_array_equal(D, D_before)
+    n_samples, n_features = X.shape
+    n_components = D.shape[0]
+    dtype = X.dtype.type
+    assert isinstance(codes, np.ndarray)
+    assert codes.shape == (n_samples, n_components)
+    assert codes.dtype == X.dtype
+    assert np.all(np.isfinite(codes))
+    if positive:
+        assert np.all(codes >= 0)
+    # Zero signals and zero atoms.
+    zero_rows = ~np.any(X != 0, axis=1)
+    assert np.all(codes[zero_rows] == 0)
+    zero_atoms = ~np.any(D != 0, axis=1)
+    assert np.all(codes[:, zero_atoms] == 0)
+
+    # Rescale each row of X by 2**-e and D by 2**-f (exact) so that nothing
+    # overflows in float64; the codes scale by 2**(f - e), alpha by 2**(-e - f).
+    e = _row_scale_exponents(X)
+    f = int(np.frexp(np.max(np.abs(D.astype(np.float64))))[1]) if np.any(D != 0) else 0
+    with np.errstate(over="ignore", under="ignore"):
+        x = np.ldexp(X.astype(np.float64), -e[:, None])
+        d = np.ldexp(D.astype(np.float64), -f)
+        a = np.ldexp(codes.astype(np.float64), (f - e)[:, None])
+        alphas = np.ldexp(alpha, -e - f)
+        recon = a @ d
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(recon))):
+        # Ill-conditioned products beyond float64 cannot be checked here.
+        return
+    # alpha beyond float64 in these units dwarfs every correlation: zero codes.
+    huge = ~np.isfinite(alphas)
+    assert np.all(codes[huge] == 0)
+    # Atoms so much smaller than the largest one that their squared norms
+    # underflow in the dtype (lasso scales D as a whole, by at most 2**-f)
+    # have no reliable Gram entries: rows that use one are not checked
+    # further (a known limitation, as for orthogonal_mp).
+    eps, tiny = np.finfo(dtype).eps, np.finfo(dtype).tiny
+    with np.errstate(under="ignore", over="ignore"):
+        atom_norms = np.linalg.norm(d, axis=1)
+        threshold = np.ldexp(np.sqrt(tiny / eps), max(-f, 0))
+    unreliable = (atom_norms > 0) & (atom_norms < threshold)
+    keep = ~huge & ~np.any(codes[:, unreliable] != 0, axis=1)
+    x, a, alphas = x[keep], a[keep], alphas[keep]
+    if x.shape[0] == 0:
+        return
+
+    d_max = np.max(atom_norms)
+    x_norm = np.linalg.norm(x, axis=1)
+    # What underflows where lasso works: it may scale X as a whole by 2**-g
+    # (so signals far smaller than the largest one of the call lose their
+    # low bits) and D by 2**-f, and the signals, correlations and codes it
+    # works with are held to multiples of the smallest normal number there.
+    # In these units (x by 2**-e, D by 2**-f) those steps are at most tiny
+    # times 2**(g - e), 2**(g - e + max(-f, 0)) and 2**(g - e + max(f, 0)).
+    g = max(int(np.frexp(np.max(np.abs(X.astype(np.float64))))[1]), 0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        signal_quantum = np.ldexp(tiny, g - e[keep])
+        corr_quantum = np.ldexp(tiny, g - e[keep] + max(-f, 0))
+        code_quantum = np.ldexp(tiny, g - e[keep] + max(f, 0))
+        # the residual ||x - a D|| these steps can move
+        residual_slack = (2 * np.sqrt(n_features) * signal_quantum
+                          + 2 * n_components * d_max * code_quantum)
+
+    # No worse than the zero code.
+    zero_objective = 0.5 * x_norm ** 2
+    objective = lasso_objective(x, d, a, alphas)
+    with np.errstate(over="ignore", invalid="ignore"):
+        slack = np.where(x_norm > 0, x_norm * residual_slack + residual_slack ** 2, 0.0)
+    assert np.all(objective <= zero_objective * (1 + LASSO_OBJECTIVE_RTOL[dtype]) + slack
+                  + 1e-300)
+
+    # Codes are zero where alpha is above every correlation (with a margin
+    # for the rounding of the correlations in the working dtype).
+    corr = x @ d.T
+    c_max = corr.max(axis=1) if positive else np.abs(corr).max(axis=1)
+    above = alphas > c_max + 1e3 * eps * n_features * x_norm * d_max + 2 * corr_quantum
+    assert np.all(a[above] == 0)
+
+    if method != "lars":
+        return
+    # Optimality: exact up to rounding for the homotopy, and up to what
+    # underflows.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        growth = np.where(x_norm > 0, d_max * np.sum(np.abs(a), axis=1) / x_norm, 0.0)
+        underflow = np.where(x_norm > 0,
+                             (residual_slack * d_max + 2 * corr_quantum) / (x_norm * d_max),
+                             0.0)
+    tolerance = LASSO_KKT_ULPS * eps * n_components * (1 + growth) + underflow
+    violation = lasso_kkt_violation(x, d, a, alphas, positive)
+    assert np.all(violation <= tolerance), (violation, tolerance)

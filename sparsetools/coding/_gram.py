@@ -81,10 +81,12 @@ def gram_encode(X, D, *, width, workspace_size, n_threads, run):
             raise ValueError(
                 "The codes overflow "
                 f"{dtype}: X is too large relative to the dictionary atoms.")
-        if peak > 0 and np.ldexp(peak, ex - ed) < np.finfo(dtype).tiny:
+        info = np.finfo(dtype)
+        if peak > 0 and np.ldexp(peak, ex - ed) < info.tiny * np.sqrt(info.eps):
             raise ValueError(
-                f"The codes underflow {dtype} (they would all be subnormal or "
-                "zero): X is too small relative to the dictionary atoms.")
+                f"The codes underflow {dtype}: deep in its subnormal range they "
+                "would keep less than half their precision. X is too small "
+                "relative to the dictionary atoms.")
     return codes, result
 
 
