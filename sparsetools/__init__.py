@@ -15,6 +15,6 @@ except ImportError as exc:  # pragma: no cover - depends on the build
         "import sparsetools from the source directory of a non-editable install."
     ) from exc
 
-from sparsetools.coding import SparseCoder, lasso, orthogonal_mp
+from sparsetools.coding import SparseCoder, lasso, orthogonal_mp, threshold
 
-__all__ = ["SparseCoder", "lasso", "orthogonal_mp", "__version__"]
+__all__ = ["SparseCoder", "lasso", "orthogonal_mp", "threshold", "__version__"]

@@ -10,9 +10,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import estimator_checks_generator
 
-from sparsetools import SparseCoder, orthogonal_mp
+from sparsetools import SparseCoder, lasso, orthogonal_mp, threshold
 
-ALGORITHMS = ("omp", "ormp")
+ALGORITHMS = ("omp", "ormp", "lasso_lars", "threshold")
+GREEDY = ("omp", "ormp")
 
 # --------------------------------------------------------------------------
 # scikit-learn estimator checks
@@ -101,17 +102,45 @@ def digits():
     return X_train, X_test, y_train, y_test, D
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_pipeline_with_linear_svc_classifies_digits(digits, algorithm):
+@pytest.mark.parametrize("algorithm, params", [
+    ("omp", dict(n_nonzero_coefs=5)), ("ormp", dict(n_nonzero_coefs=5)),
+    ("lasso_lars", dict(alpha=0.2)), ("threshold", dict(alpha=0.5, positive=True))])
+def test_pipeline_with_linear_svc_classifies_digits(digits, algorithm, params):
     X_train, X_test, y_train, y_test, D = digits
-    clf = Pipeline([("coder", SparseCoder(D, algorithm=algorithm, n_nonzero_coefs=5)),
+    clf = Pipeline([("coder", SparseCoder(D, algorithm=algorithm, **params)),
                     ("svm", LinearSVC())])
     clf.fit(X_train, y_train)
-    # Measured: 0.937 (omp) and 0.943 (ormp); chance is 0.1.
+    # Measured: 0.937 (omp), 0.943 (ormp), lasso_lars and threshold printed
+    # in the issue note; chance is 0.1.
     assert clf.score(X_test, y_test) > 0.9
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("positive", [False, True])
+def test_lasso_lars_and_threshold_transform_equal_their_functions(digits, dtype, positive):
+    X_train, _, _, _, D = digits
+    X = X_train[:300].astype(dtype)
+    Dd = D.astype(dtype)
+    lars = SparseCoder(D, algorithm="lasso_lars", alpha=0.3, positive=positive)
+    codes = lars.fit(X).transform(X)
+    assert codes.dtype == dtype
+    np.testing.assert_array_equal(codes, lasso(X, Dd, alpha=0.3, positive=positive))
+    thr = SparseCoder(D, algorithm="threshold", alpha=0.3, positive=positive)
+    codes = thr.fit(X).transform(X)
+    assert codes.dtype == dtype
+    np.testing.assert_array_equal(codes, threshold(X, Dd, alpha=0.3, positive=positive))
+
+
+def test_alpha_none_means_one_as_in_scikit_learn(digits):
+    X_train, _, _, _, D = digits
+    X = X_train[:100]
+    for algorithm in ("lasso_lars", "threshold"):
+        np.testing.assert_array_equal(
+            SparseCoder(D, algorithm=algorithm).transform(X),
+            SparseCoder(D, algorithm=algorithm, alpha=1.0).transform(X))
+
+
+@pytest.mark.parametrize("algorithm", GREEDY)
 def test_transform_equals_orthogonal_mp(digits, algorithm):
     X_train, _, _, _, D = digits
     coder = SparseCoder(D, algorithm=algorithm, n_nonzero_coefs=6, tol=0.5).fit(X_train)
@@ -124,7 +153,7 @@ def test_transform_equals_orthogonal_mp(digits, algorithm):
     assert nnz.min() >= 1
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("algorithm", GREEDY)
 def test_float32_input_gives_float32_codes(digits, algorithm):
     X_train, _, _, _, D = digits
     X32 = X_train.astype(np.float32)
@@ -158,7 +187,7 @@ def test_other_input_dtypes_give_float64_codes(digits, dtype):
     np.testing.assert_array_equal(codes, expected)
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("algorithm", GREEDY)
 def test_inverse_transform_reconstructs_better_than_zero_code(digits, algorithm):
     _, X_test, _, _, D = digits
     coder = SparseCoder(D, algorithm=algorithm, n_nonzero_coefs=10)
@@ -217,7 +246,7 @@ def test_n_jobs_does_not_change_codes(digits):
     np.testing.assert_array_equal(threaded, serial)
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("algorithm", GREEDY)
 def test_transform_accepts_fortran_and_strided_input(digits, algorithm):
     # Like orthogonal_mp, the transformer must accept any memory layout
     # (scikit-learn's check_f_contiguous_array_estimator checks Fortran order).
@@ -259,7 +288,11 @@ def test_inverse_transform_wrong_width_raises_value_error_naming_X(digits):
 
 
 @pytest.mark.parametrize("params, error, match", [
-    (dict(algorithm="lasso_lars"), ValueError, "algorithm must be one of 'omp', 'ormp'"),
+    (dict(algorithm="lasso_cdx"), ValueError, "algorithm must be one of 'omp', 'ormp'"),
+    (dict(algorithm="lasso_lars", alpha=-1.0), ValueError, "alpha must be >= 0"),
+    (dict(algorithm="threshold", alpha=float("nan")), ValueError, "alpha must be finite"),
+    (dict(algorithm="lasso_lars", positive="yes"), TypeError, "positive must be a bool"),
+    (dict(algorithm="lasso_lars", transform_max_iter=0), ValueError, "max_iter must be an int"),
     (dict(n_nonzero_coefs=0), ValueError, r"n_nonzero_coefs must be an int in the range \[1, 200\]"),
     (dict(n_nonzero_coefs=201), ValueError, r"n_nonzero_coefs must be an int in the range \[1, 200\]"),
     (dict(n_nonzero_coefs=2.0), TypeError, "n_nonzero_coefs must be an int"),

@@ -7,6 +7,7 @@ import pytest
 MODULES = [
     "sparsetools.coding._omp",
     "sparsetools.coding._lasso",
+    "sparsetools.coding._threshold",
     "sparsetools.coding._coder",
     "sparsetools.datasets._images",
     "sparsetools.dictionary._dct",

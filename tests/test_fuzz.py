@@ -111,7 +111,13 @@ def test_orthogonal_mp_returns_valid_codes_or_raises(problem):
         return
     residual = np.linalg.norm(x - recon, axis=1)
     norm = np.linalg.norm(x, axis=1)
-    assert np.all(residual <= norm * (1 + RESIDUAL_RTOL[X.dtype.type]) + 1e-300)
+    # A code below the dtype's normal range has lost precision the dtype does
+    # not have (float32 atoms 1e16 apart, signals of 1e-29): its row's
+    # residual is not checked.
+    representable = ~np.any((codes != 0) & (np.abs(codes) < np.finfo(X.dtype).tiny),
+                            axis=1)
+    assert np.all((residual <= norm * (1 + RESIDUAL_RTOL[X.dtype.type]) + 1e-300)
+                  | ~representable)
 
 
 # --------------------------------------------------------------------------

@@ -2,5 +2,6 @@
 from sparsetools.coding._coder import SparseCoder
 from sparsetools.coding._lasso import lasso
 from sparsetools.coding._omp import orthogonal_mp
+from sparsetools.coding._threshold import threshold
 
-__all__ = ["SparseCoder", "lasso", "orthogonal_mp"]
+__all__ = ["SparseCoder", "lasso", "orthogonal_mp", "threshold"]

@@ -3,12 +3,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import validate_data
 
+from sparsetools.coding._lasso import check_lasso_params, encode_lars
 from sparsetools.coding._omp import check_omp_params, encode
+from sparsetools.coding._threshold import check_threshold_params, encode_threshold
 from sparsetools.utils._validation import check_array, check_option
 
 __all__ = ["SparseCoder"]
 
-_ALGORITHMS = ("omp", "ormp")
+_ALGORITHMS = ("omp", "ormp", "lasso_lars", "threshold")
 
 
 class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -24,15 +26,33 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     dictionary : array-like of shape (n_components, n_features)
         The atoms, one per row (normally of unit norm). It is cast to the
         dtype of the data at transform time, so float32 data stays float32.
-    algorithm : {"omp", "ormp"}, default="omp"
-        Coding algorithm: classic Orthogonal Matching Pursuit or its
-        order-recursive variant; see :func:`sparsetools.orthogonal_mp`.
+    algorithm : {"omp", "ormp", "lasso_lars", "threshold"}, default="omp"
+        Coding algorithm:
+
+        - ``"omp"``, ``"ormp"``: classic Orthogonal Matching Pursuit or its
+          order-recursive variant (:func:`sparsetools.orthogonal_mp`), with
+          `n_nonzero_coefs` and `tol`;
+        - ``"lasso_lars"``: the exact lasso codes, ``min_a 0.5 ||x - a D||^2 +
+          alpha ||a||_1``, by the LARS-homotopy path
+          (:func:`sparsetools.lasso`), with `alpha`, `positive` and `max_iter`;
+        - ``"threshold"``: soft-thresholded correlations with the atoms
+          (:func:`sparsetools.threshold`), with `alpha` and `positive`.
     n_nonzero_coefs : int, default=None
-        Maximum number of non-zero coefficients per code, in
-        ``[1, n_components]``. None: ``max(int(0.1 * n_features), 1)`` unless
-        `tol` is set.
+        ``"omp"``, ``"ormp"``: maximum number of non-zero coefficients per
+        code, in ``[1, n_components]``. None: ``max(int(0.1 * n_features), 1)``
+        unless `tol` is set.
     tol : float, default=None
-        Stop adding atoms once the squared residual is at most `tol`.
+        ``"omp"``, ``"ormp"``: stop adding atoms once the squared residual is
+        at most `tol`.
+    alpha : float, default=None
+        ``"lasso_lars"``: weight of the l1 penalty; ``"threshold"``: the
+        threshold. None means 1.0, as scikit-learn's ``transform_alpha``.
+    positive : bool, default=False
+        ``"lasso_lars"``, ``"threshold"``: non-negative codes.
+    transform_max_iter : int, default=None
+        ``"lasso_lars"``: most steps of the path per sample (``max_iter`` of
+        :func:`sparsetools.lasso`). Named as in scikit-learn's ``SparseCoder``:
+        nothing iterates in `fit`.
     n_jobs : int, default=None
         Threads over samples; None means 1, -1 all cores.
 
@@ -48,6 +68,8 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     See Also
     --------
     orthogonal_mp : The function behind ``algorithm="omp"`` and ``"ormp"``.
+    lasso : The function behind ``algorithm="lasso_lars"``.
+    threshold : The function behind ``algorithm="threshold"``.
     sklearn.decomposition.SparseCoder : scikit-learn's coder (Python loop OMP).
 
     Examples
@@ -71,11 +93,14 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     """
 
     def __init__(self, dictionary, *, algorithm="omp", n_nonzero_coefs=None, tol=None,
-                 n_jobs=None):
+                 alpha=None, positive=False, transform_max_iter=None, n_jobs=None):
         self.dictionary = dictionary
         self.algorithm = algorithm
         self.n_nonzero_coefs = n_nonzero_coefs
         self.tol = tol
+        self.alpha = alpha
+        self.positive = positive
+        self.transform_max_iter = transform_max_iter
         self.n_jobs = n_jobs
 
     def fit(self, X, y=None):
@@ -115,8 +140,12 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         D = self._dictionary()
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
                           order="C")
-        k, tol, method, n_threads = self._check_params(D, X)
-        return encode(X, D, k, tol, method, n_threads)
+        params = self._check_params(D, X)
+        if self.algorithm in ("omp", "ormp"):
+            return encode(X, D, *params)
+        if self.algorithm == "lasso_lars":
+            return encode_lars(X, D, *params)
+        return encode_threshold(X, D.astype(X.dtype, copy=False), *params)
 
     def inverse_transform(self, X):
         """Reconstruct data from codes: ``X @ dictionary``.
@@ -144,13 +173,21 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                            shape_doc="(n_components, n_features)")
 
     def _check_params(self, D, X):
+        """The validated parameters of the chosen algorithm's encoder."""
         check_option(self.algorithm, "algorithm", _ALGORITHMS)
         if X.shape[1] != D.shape[1]:
             raise ValueError(
                 f"X has {X.shape[1]} features but the dictionary atoms have "
                 f"{D.shape[1]}; X must have shape (n_samples, {D.shape[1]}).")
-        return check_omp_params(D.shape[0], D.shape[1], self.n_nonzero_coefs, self.tol,
-                                self.algorithm, self.n_jobs)
+        alpha = 1.0 if self.alpha is None else self.alpha
+        if self.algorithm in ("omp", "ormp"):
+            return check_omp_params(D.shape[0], D.shape[1], self.n_nonzero_coefs,
+                                    self.tol, self.algorithm, self.n_jobs)
+        if self.algorithm == "lasso_lars":
+            return check_lasso_params(D.shape[0], D.shape[1], alpha, "lars",
+                                      self.positive, self.transform_max_iter, self.tol,
+                                      self.n_jobs)
+        return check_threshold_params(alpha, "soft", self.positive, self.n_jobs)
 
     @property
     def _n_features_out(self):

@@ -29,8 +29,8 @@ def _usable_cpus():
         return os.cpu_count() or 1
 
 
-def blas_single_thread():
-    """Context manager that caps every loaded BLAS at one thread.
+def blas_threads(n_threads):
+    """Context manager that sets every loaded BLAS to `n_threads` threads.
 
     Built on one cached ``threadpoolctl.ThreadpoolController`` so entering it
     does not rescan the loaded libraries on every call.
@@ -40,4 +40,9 @@ def blas_single_thread():
         from threadpoolctl import ThreadpoolController
 
         _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
+    return _CONTROLLER.limit(limits=n_threads, user_api="blas")
+
+
+def blas_single_thread():
+    """Context manager that caps every loaded BLAS at one thread."""
+    return blas_threads(1)
