@@ -74,20 +74,38 @@ def gram_encode(X, D, *, width, workspace_size, n_threads, run):
                      np.empty(n_components, dtype=dtype), codes, corr, work,
                      support, coef, n_threads)
     if ex != ed:
-        peak = float(np.max(np.abs(codes))) if codes.size else 0.0
+        _check_underflow(codes, X, D, ex - ed)
         with np.errstate(over="ignore", under="ignore"):
             codes = np.ldexp(codes, ex - ed, out=codes)
         if not all_finite(codes):
             raise ValueError(
                 "The codes overflow "
                 f"{dtype}: X is too large relative to the dictionary atoms.")
-        info = np.finfo(dtype)
-        if peak > 0 and np.ldexp(peak, ex - ed) < info.tiny * np.sqrt(info.eps):
-            raise ValueError(
-                f"The codes underflow {dtype}: deep in its subnormal range they "
-                "would keep less than half their precision. X is too small "
-                "relative to the dictionary atoms.")
     return codes, result
+
+
+def _check_underflow(codes, X, D, shift):
+    """Raise if scaling `codes` by 2**shift would lose codes that matter.
+
+    `codes`, `X` and `D` are in the normalised units. A code that would fall
+    deep into the dtype's subnormal range (below tiny * sqrt(eps), where it
+    keeps less than half its precision, or to zero) matters when its atom's
+    share of the signal, |a_j| ||d_j||, is above the dtype's precision
+    relative to ||x||: the dtype cannot hold that result.
+    """
+    info = np.finfo(codes.dtype)
+    with np.errstate(over="ignore"):
+        limit = np.ldexp(info.tiny * np.sqrt(info.eps), -shift)
+    rows, cols = np.nonzero((codes != 0) & (np.abs(codes) < limit))
+    if rows.size == 0:
+        return
+    share = np.abs(codes[rows, cols]) * np.linalg.norm(D[cols], axis=1)
+    if np.any(share > info.eps * np.linalg.norm(X[rows], axis=1)):
+        raise ValueError(
+            f"The codes underflow {codes.dtype}: some would keep less than half "
+            "their precision although their atoms carry a visible part of the "
+            "signal. X is too small relative to the dictionary atoms for this "
+            "dtype; use float64.")
 
 
 def _pow2_normalise(A, dtype):
