@@ -79,6 +79,7 @@ def extensions():
             sources=["sparsetools/_lib/_gram_coders.pyx",
                      os.path.join(CSRC, "batch_omp.c"),
                      os.path.join(CSRC, "lars.c"),
+                     os.path.join(CSRC, "lasso_cd.c"),
                      os.path.join(CSRC, "gram_common.c")],
             **common,
         ),

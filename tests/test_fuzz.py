@@ -6,11 +6,14 @@ both dtypes at the coder. It must either return finite codes of the right
 shape and dtype whose residual is never larger than the signal, or raise
 ValueError / TypeError; it must never crash, hang or return garbage.
 """
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from sklearn.exceptions import ConvergenceWarning
 
 from sparsetools import lasso, orthogonal_mp
 
@@ -197,7 +200,14 @@ def test_lasso_returns_valid_codes_or_raises(problem):
     X, D, alpha, positive, method, n_jobs = problem
     X_before, D_before = X.copy(), D.copy()
     try:
-        codes = lasso(X, D, alpha=alpha, positive=positive, method=method, n_jobs=n_jobs)
+        with warnings.catch_warnings():
+            if method == "cd":
+                # Coordinate descent may run out of rounds on ill-conditioned
+                # problems (alpha = 0 with near-parallel atoms) and says so; the
+                # homotopy is exact and must never warn.
+                warnings.simplefilter("ignore", ConvergenceWarning)
+            codes = lasso(X, D, alpha=alpha, positive=positive, method=method,
+                          n_jobs=n_jobs)
     except (ValueError, TypeError) as exc:
         # The only data-dependent failures: codes that overflow the dtype, or
         # that would all underflow it.
@@ -292,6 +302,12 @@ def test_lasso_returns_valid_codes_or_raises(problem):
         underflow = np.where(x_norm > 0,
                              (residual_slack * d_max + 2 * corr_quantum) / (x_norm * d_max),
                              0.0)
-    tolerance = LASSO_KKT_ULPS * eps * n_components * (1 + growth) + underflow
+    # An atom whose component off the active atoms' span has a squared norm
+    # under 1000 eps of its own never joins (numerically dependent); its
+    # correlation with the residual can then exceed alpha by up to
+    # sqrt(1000 eps) ||d|| ||r|| (found by the fuzz test: atoms 1e-7 apart).
+    dependence = np.sqrt(1000 * eps)
+    tolerance = (LASSO_KKT_ULPS * eps * n_components * (1 + growth) + underflow
+                 + dependence)
     violation = lasso_kkt_violation(x, d, a, alphas, positive)
     assert np.all(violation <= tolerance), (violation, tolerance)

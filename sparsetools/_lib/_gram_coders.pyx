@@ -1,5 +1,6 @@
 """Cython adapter for the coders that work on a precomputed Gram matrix:
-Batch-OMP / ORMP (csrc/batch_omp.c) and LARS-homotopy (csrc/lars.c).
+Batch-OMP / ORMP (csrc/batch_omp.c), LARS-homotopy (csrc/lars.c) and
+coordinate descent for the lasso (csrc/lasso_cd.c).
 
 Validation happens in sparsetools.coding; this module trusts its
 arguments' shapes and dtypes.  One loop serves every kernel: the signals
@@ -46,12 +47,29 @@ cdef extern from "lars.h" nogil:
                       float *coef, Py_ssize_t *n_selected, int *converged)
 
 
+cdef extern from "lasso_cd.h" nogil:
+    Py_ssize_t st_lasso_cd_workspace_size(Py_ssize_t n_atoms)
+    int st_lasso_cd_double(const double *gram, const double *gdiag,
+                           const double *corr, double norm2, Py_ssize_t n_atoms,
+                           double lam, int positive, double tol,
+                           Py_ssize_t max_iter, double *work, Py_ssize_t *support,
+                           double *coef, Py_ssize_t *n_selected, int *converged,
+                           double *gap)
+    int st_lasso_cd_float(const float *gram, const float *gdiag,
+                          const float *corr, float norm2, Py_ssize_t n_atoms,
+                          float lam, int positive, float tol,
+                          Py_ssize_t max_iter, float *work, Py_ssize_t *support,
+                          float *coef, Py_ssize_t *n_selected, int *converged,
+                          float *gap)
+
+
 METHOD_OMP = ST_OMP
 METHOD_ORMP = ST_ORMP
 
 cdef enum Kernel:
     KERNEL_OMP
     KERNEL_LARS
+    KERNEL_CD
 
 
 def omp_workspace_size(Py_ssize_t n_atoms, Py_ssize_t max_k):
@@ -62,6 +80,11 @@ def omp_workspace_size(Py_ssize_t n_atoms, Py_ssize_t max_k):
 def lars_workspace_size(Py_ssize_t n_atoms, Py_ssize_t max_active):
     """Scalars of LARS workspace one thread needs."""
     return st_lars_workspace_size(n_atoms, max_active)
+
+
+def lasso_cd_workspace_size(Py_ssize_t n_atoms):
+    """Scalars of coordinate-descent workspace one thread needs."""
+    return st_lasso_cd_workspace_size(n_atoms)
 
 
 def omp_encode(const floating[:, ::1] X, const floating[:, ::1] D,
@@ -78,8 +101,9 @@ def omp_encode(const floating[:, ::1] X, const floating[:, ::1] D,
     omp_workspace_size), support_buf and coef_buf (n_threads, max_k).
     tol < 0 disables the residual test.
     """
+    # (thresh stands in for the gap buffer, which only coordinate descent uses)
     _run(X, D, G, gdiag, thresh, codes, corr_buf, work_buf, support_buf,
-         coef_buf, KERNEL_OMP, max_k, tol, method, 0.0, 0, 0, n_threads)
+         coef_buf, thresh, KERNEL_OMP, max_k, tol, method, 0.0, 0, 0, n_threads)
 
 
 def lars_encode(const floating[:, ::1] X, const floating[:, ::1] D,
@@ -96,8 +120,27 @@ def lars_encode(const floating[:, ::1] X, const floating[:, ::1] D,
     signals whose path was cut at max_steps.
     """
     return _run(X, D, G, gdiag, thresh, codes, corr_buf, work_buf,
-                support_buf, coef_buf, KERNEL_LARS, support_buf.shape[1],
+                support_buf, coef_buf, thresh, KERNEL_LARS, support_buf.shape[1],
                 -1.0, 0, lam, positive, max_steps, n_threads)
+
+
+def lasso_cd_encode(const floating[:, ::1] X, const floating[:, ::1] D,
+                    const floating[:, ::1] G, const floating[::1] gdiag,
+                    floating[::1] thresh, floating[:, ::1] codes,
+                    floating[:, ::1] corr_buf, floating[:, ::1] work_buf,
+                    Py_ssize_t[:, ::1] support_buf, floating[:, ::1] coef_buf,
+                    floating[::1] gap_buf, double lam, bint positive,
+                    double tol, Py_ssize_t max_iter, int n_threads):
+    """Coordinate-descent lasso codes of the rows of X over the rows of D.
+
+    As omp_encode, with work_buf rows of lasso_cd_workspace_size and
+    support_buf / coef_buf n_atoms wide.  gap_buf (n_threads,) must be zero
+    on entry and receives, per thread, the largest relative duality gap left
+    by a signal that reached max_iter.  Returns the number of such signals.
+    """
+    return _run(X, D, G, gdiag, thresh, codes, corr_buf, work_buf,
+                support_buf, coef_buf, gap_buf, KERNEL_CD, support_buf.shape[1],
+                tol, 0, lam, positive, max_iter, n_threads)
 
 
 cdef Py_ssize_t _run(const floating[:, ::1] X, const floating[:, ::1] D,
@@ -105,7 +148,8 @@ cdef Py_ssize_t _run(const floating[:, ::1] X, const floating[:, ::1] D,
                      floating[::1] thresh, floating[:, ::1] codes,
                      floating[:, ::1] corr_buf, floating[:, ::1] work_buf,
                      Py_ssize_t[:, ::1] support_buf,
-                     floating[:, ::1] coef_buf, Kernel kernel,
+                     floating[:, ::1] coef_buf, floating[::1] gap_buf,
+                     Kernel kernel,
                      Py_ssize_t max_k, double tol, int method, double lam,
                      int positive, Py_ssize_t max_steps,
                      int n_threads) except -1:
@@ -125,6 +169,7 @@ cdef Py_ssize_t _run(const floating[:, ::1] X, const floating[:, ::1] D,
     cdef floating norm2
     cdef floating ftol = <floating> tol
     cdef floating flam = <floating> lam
+    cdef floating gap
 
     if n_samples == 0:
         return 0
@@ -158,6 +203,23 @@ cdef Py_ssize_t _run(const floating[:, ::1] X, const floating[:, ::1] D,
                             corr + i * n_atoms, norm2, max_k, ftol, method,
                             &work_buf[tid, 0], &support_buf[tid, 0],
                             &coef_buf[tid, 0], &nsel)
+                elif kernel == KERNEL_CD:
+                    if floating is double:
+                        norm2 = st_sqnorm_double(x, n_features)
+                        st = st_lasso_cd_double(
+                            &G[0, 0], &gdiag[0], corr + i * n_atoms, norm2,
+                            n_atoms, flam, positive, ftol, max_steps,
+                            &work_buf[tid, 0], &support_buf[tid, 0],
+                            &coef_buf[tid, 0], &nsel, &converged, &gap)
+                    else:
+                        norm2 = st_sqnorm_float(x, n_features)
+                        st = st_lasso_cd_float(
+                            &G[0, 0], &gdiag[0], corr + i * n_atoms, norm2,
+                            n_atoms, flam, positive, ftol, max_steps,
+                            &work_buf[tid, 0], &support_buf[tid, 0],
+                            &coef_buf[tid, 0], &nsel, &converged, &gap)
+                    if not converged and gap > gap_buf[tid]:
+                        gap_buf[tid] = gap
                 else:
                     if floating is double:
                         st = st_lars_double(

@@ -144,7 +144,8 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         if self.algorithm in ("omp", "ormp"):
             return encode(X, D, *params)
         if self.algorithm == "lasso_lars":
-            return encode_lars(X, D, *params)
+            alpha, _, positive, max_iter, _, n_threads = params
+            return encode_lars(X, D, alpha, positive, max_iter, n_threads)
         return encode_threshold(X, D.astype(X.dtype, copy=False), *params)
 
     def inverse_transform(self, X):

@@ -17,7 +17,10 @@ from sparsetools.utils._validation import (
 
 __all__ = ["lasso"]
 
-_METHODS = ("lars",)
+_METHODS = ("lars", "cd")
+#: Defaults of the iterative solvers: relative duality gap, rounds.
+_CD_TOL = 1e-7
+_CD_MAX_ITER = 1000
 
 
 def lasso(X, dictionary, *, alpha, method="lars", positive=False, max_iter=None,
@@ -38,10 +41,13 @@ def lasso(X, dictionary, *, alpha, method="lars", positive=False, max_iter=None,
     ``method="lars"`` follows the LARS-homotopy path (the lasso modification
     of least-angle regression, the method of SPAMS's ``lasso``) from the
     largest useful ``alpha`` down to `alpha`, in C on the Gram matrix with a
-    Cholesky factor updated per step; the result is exact to rounding. The
-    correlations of a chunk of signals with all atoms come from one matrix
-    product, and the signals are spread over `n_jobs` threads with the GIL
-    released.
+    Cholesky factor updated per step; the result is exact to rounding.
+    ``method="cd"`` runs cyclic coordinate descent on the Gram matrix in C,
+    sweeping all atoms, then only the non-zero ones until they settle, and
+    stops when the duality gap is at most `tol` times the objective. For
+    both, the correlations of a chunk of signals with all atoms come from
+    one matrix product, and the signals are spread over `n_jobs` threads with
+    the GIL released.
 
     Parameters
     ----------
@@ -54,18 +60,23 @@ def lasso(X, dictionary, *, alpha, method="lars", positive=False, max_iter=None,
         Weight of the l1 penalty, >= 0. Codes are zero when `alpha` is at
         least ``max_i |dictionary[i] @ x|`` (``max_i dictionary[i] @ x`` with
         `positive`).
-    method : {"lars"}, default="lars"
-        Solver: the LARS-homotopy path.
+    method : {"lars", "cd"}, default="lars"
+        Solver: the exact LARS-homotopy path, or coordinate descent to a
+        duality gap.
     positive : bool, default=False
         Constrain the codes to be non-negative.
     max_iter : int, default=None
-        Most steps of the path per signal (an atom joining or leaving the
-        active set). None: ``8 * min(n_components, n_features) + 16``, far
-        more than real data need. A signal that reaches it gets the codes of
-        its last active set, and a ``ConvergenceWarning`` says how many did.
+        ``"lars"``: most steps of the path per signal (an atom joining or
+        leaving the active set); None: ``8 * min(n_components, n_features) +
+        16``, far more than real data need. A signal that reaches it gets the
+        codes of its last active set. ``"cd"``: most rounds (a sweep over all
+        atoms, then sweeps over the active ones) per signal; None: 1000. In
+        both cases a ``ConvergenceWarning`` says how many signals reached it
+        (for ``"cd"``, with the largest duality gap left).
     tol : float, default=None
-        Stopping tolerance of iterative solvers, >= 0. The LARS path is exact
-        and does not use it.
+        ``"cd"``: stop when the duality gap is at most `tol` times the
+        objective, so the objective is within a factor ``1 + tol`` of the
+        optimum; None: 1e-7. The LARS path is exact and does not use it.
     n_jobs : int, default=None
         Threads over signals. None means 1, -1 all cores.
 
@@ -117,8 +128,10 @@ def lasso(X, dictionary, *, alpha, method="lars", positive=False, max_iter=None,
         raise ValueError(
             f"X has {X.shape[1]} features per row but dictionary atoms have "
             f"{n_features}; X must have shape (n_samples, {n_features}).")
-    alpha, positive, max_iter, n_threads = check_lasso_params(
+    alpha, method, positive, max_iter, tol, n_threads = check_lasso_params(
         n_components, n_features, alpha, method, positive, max_iter, tol, n_jobs)
+    if method == "cd":
+        return encode_cd(X, D, alpha, positive, max_iter, tol, n_threads)
     return encode_lars(X, D, alpha, positive, max_iter, n_threads)
 
 
@@ -126,18 +139,23 @@ def check_lasso_params(n_components, n_features, alpha, method, positive, max_it
                        tol, n_jobs):
     """Validate the lasso hyper-parameters for a dictionary of the given shape.
 
-    Returns ``(alpha, positive, max_iter, n_threads)`` with defaults resolved.
+    Returns ``(alpha, method, positive, max_iter, tol, n_threads)`` with the
+    defaults of `method` resolved.
     """
     alpha = check_float(alpha, "alpha", min_val=0.0)
-    check_option(method, "method", _METHODS)
+    method = check_option(method, "method", _METHODS)
     if not isinstance(positive, (bool, np.bool_)):
         raise TypeError(f"positive must be a bool; got {positive!r} of type "
                         f"{type(positive).__name__}.")
     max_iter = check_int(max_iter, "max_iter", min_val=1, allow_none=True)
-    if max_iter is None:
-        max_iter = 8 * min(n_components, n_features) + 16
-    check_float(tol, "tol", min_val=0.0, allow_none=True)
-    return alpha, bool(positive), max_iter, effective_n_threads(n_jobs)
+    tol = check_float(tol, "tol", min_val=0.0, allow_none=True)
+    if method == "lars":
+        if max_iter is None:
+            max_iter = 8 * min(n_components, n_features) + 16
+    else:
+        max_iter = _CD_MAX_ITER if max_iter is None else max_iter
+        tol = _CD_TOL if tol is None else tol
+    return alpha, method, bool(positive), max_iter, tol, effective_n_threads(n_jobs)
 
 
 def encode_lars(X, D, alpha, positive, max_iter, n_threads):
@@ -151,9 +169,7 @@ def encode_lars(X, D, alpha, positive, max_iter, n_threads):
 
     def run(ex, ed, X, D, G, gdiag, thresh, codes, corr, work, support, coef,
             n_threads):
-        # ||x - a D||^2 scales by 2**(-2 ex) and the codes by 2**(ed - ex)
-        with np.errstate(over="ignore", under="ignore"):
-            lam = float(np.ldexp(alpha, -ex - ed))
+        lam = _scaled_alpha(alpha, ex, ed, X.dtype)
         return _lib.lars_encode(X, D, G, gdiag, thresh, codes, corr, work, support,
                                 coef, lam, positive, max_iter, n_threads)
 
@@ -168,3 +184,46 @@ def encode_lars(X, D, alpha, positive, max_iter, n_threads):
             "and are not optimal. Increase max_iter.", ConvergenceWarning,
             stacklevel=3)
     return codes
+
+
+def encode_cd(X, D, alpha, positive, max_iter, tol, n_threads):
+    """Coordinate-descent codes of validated, C-contiguous, finite X over D.
+
+    The codes are computed in the dtype of `X`; see
+    :func:`sparsetools.coding._gram.gram_encode`.
+    """
+    n_components = D.shape[0]
+    gaps = {}
+
+    def run(ex, ed, X, D, G, gdiag, thresh, codes, corr, work, support, coef,
+            n_threads):
+        lam = _scaled_alpha(alpha, ex, ed, X.dtype)
+        gaps["buf"] = np.zeros(n_threads, dtype=X.dtype)
+        return _lib.lasso_cd_encode(X, D, G, gdiag, thresh, codes, corr, work,
+                                    support, coef, gaps["buf"], lam, positive, tol,
+                                    max_iter, n_threads)
+
+    codes, n_cut = gram_encode(
+        X, D, width=n_components,
+        workspace_size=_lib.lasso_cd_workspace_size(n_components),
+        n_threads=n_threads, run=run)
+    if n_cut:
+        warnings.warn(
+            f"Coordinate descent reached max_iter={max_iter} rounds on {n_cut} of "
+            f"{X.shape[0]} signals; the largest duality gap left is "
+            f"{float(gaps['buf'].max()):.3e} of the objective (tol {tol:.1e}). "
+            "Increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
+    return codes
+
+
+def _scaled_alpha(alpha, ex, ed, dtype):
+    """alpha in the units of X * 2**-ex and D * 2**-ed, finite in `dtype`.
+
+    ||x - a D||^2 scales by 2**(-2 ex) and the codes by 2**(ed - ex), so
+    alpha scales by 2**(-ex - ed). An alpha beyond the dtype's range is above
+    every correlation (the codes are zero) and is clamped to the largest
+    finite value, which keeps the kernels' arithmetic finite.
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        lam = float(np.ldexp(alpha, -ex - ed))
+    return min(lam, float(np.finfo(dtype).max))

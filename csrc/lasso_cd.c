@@ -1,0 +1,32 @@
+/* Instantiates the coordinate-descent lasso kernel of lasso_cd.template.c
+ * for float and double. */
+#include <float.h>
+#include <math.h>
+#include <stddef.h>
+
+#include "lasso_cd.h"
+#include "st_config.h"
+#include "st_status.h"
+#include "templating.h"
+
+ptrdiff_t st_lasso_cd_workspace_size(ptrdiff_t n_atoms)
+{
+    /* a, q (2 n) */
+    return 2 * n_atoms;
+}
+
+#define TYPE double
+#define SQRT sqrt
+#define EPSILON DBL_EPSILON
+#include "lasso_cd.template.c"
+#undef TYPE
+#undef SQRT
+#undef EPSILON
+
+#define TYPE float
+#define SQRT sqrtf
+#define EPSILON FLT_EPSILON
+#include "lasso_cd.template.c"
+#undef TYPE
+#undef SQRT
+#undef EPSILON
