@@ -12,7 +12,7 @@ from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from sparsetools import SparseCoder, lasso, orthogonal_mp, threshold
 
-ALGORITHMS = ("omp", "ormp", "lasso_lars", "threshold")
+ALGORITHMS = ("omp", "ormp", "lasso_lars", "lasso_cd", "fista", "threshold")
 GREEDY = ("omp", "ormp")
 
 # --------------------------------------------------------------------------
@@ -104,7 +104,8 @@ def digits():
 
 @pytest.mark.parametrize("algorithm, params", [
     ("omp", dict(n_nonzero_coefs=5)), ("ormp", dict(n_nonzero_coefs=5)),
-    ("lasso_lars", dict(alpha=0.2)), ("threshold", dict(alpha=0.5, positive=True))])
+    ("lasso_lars", dict(alpha=0.2)), ("lasso_cd", dict(alpha=0.2)),
+    ("threshold", dict(alpha=0.5, positive=True))])
 def test_pipeline_with_linear_svc_classifies_digits(digits, algorithm, params):
     X_train, X_test, y_train, y_test, D = digits
     clf = Pipeline([("coder", SparseCoder(D, algorithm=algorithm, **params)),

@@ -3,14 +3,20 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import validate_data
 
-from sparsetools.coding._lasso import check_lasso_params, encode_lars
+from sparsetools.coding._lasso import (
+    check_lasso_params,
+    encode_cd,
+    encode_fista_checked,
+    encode_lars,
+)
 from sparsetools.coding._omp import check_omp_params, encode
 from sparsetools.coding._threshold import check_threshold_params, encode_threshold
 from sparsetools.utils._validation import check_array, check_option
 
 __all__ = ["SparseCoder"]
 
-_ALGORITHMS = ("omp", "ormp", "lasso_lars", "threshold")
+_ALGORITHMS = ("omp", "ormp", "lasso_lars", "lasso_cd", "fista", "threshold")
+_LASSO_METHODS = {"lasso_lars": "lars", "lasso_cd": "cd", "fista": "fista"}
 
 
 class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -26,15 +32,19 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     dictionary : array-like of shape (n_components, n_features)
         The atoms, one per row (normally of unit norm). It is cast to the
         dtype of the data at transform time, so float32 data stays float32.
-    algorithm : {"omp", "ormp", "lasso_lars", "threshold"}, default="omp"
+    algorithm : {"omp", "ormp", "lasso_lars", "lasso_cd", "fista", "threshold"}, \
+            default="omp"
         Coding algorithm:
 
         - ``"omp"``, ``"ormp"``: classic Orthogonal Matching Pursuit or its
           order-recursive variant (:func:`sparsetools.orthogonal_mp`), with
           `n_nonzero_coefs` and `tol`;
-        - ``"lasso_lars"``: the exact lasso codes, ``min_a 0.5 ||x - a D||^2 +
-          alpha ||a||_1``, by the LARS-homotopy path
-          (:func:`sparsetools.lasso`), with `alpha`, `positive` and `max_iter`;
+        - ``"lasso_lars"``, ``"lasso_cd"``, ``"fista"``: the lasso codes,
+          ``min_a 0.5 ||x - a D||^2 + alpha ||a||_1``, by the exact
+          LARS-homotopy path, coordinate descent or FISTA
+          (:func:`sparsetools.lasso` with ``method="lars"``, ``"cd"``,
+          ``"fista"``), with `alpha`, `positive`, `transform_max_iter` and,
+          for the last two, `tol`;
         - ``"threshold"``: soft-thresholded correlations with the atoms
           (:func:`sparsetools.threshold`), with `alpha` and `positive`.
     n_nonzero_coefs : int, default=None
@@ -43,16 +53,16 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         unless `tol` is set.
     tol : float, default=None
         ``"omp"``, ``"ormp"``: stop adding atoms once the squared residual is
-        at most `tol`.
+        at most `tol`. ``"lasso_cd"``, ``"fista"``: the relative duality gap
+        to reach (None: 1e-7).
     alpha : float, default=None
-        ``"lasso_lars"``: weight of the l1 penalty; ``"threshold"``: the
+        The lasso algorithms: weight of the l1 penalty; ``"threshold"``: the
         threshold. None means 1.0, as scikit-learn's ``transform_alpha``.
     positive : bool, default=False
-        ``"lasso_lars"``, ``"threshold"``: non-negative codes.
+        The lasso algorithms and ``"threshold"``: non-negative codes.
     transform_max_iter : int, default=None
-        ``"lasso_lars"``: most steps of the path per sample (``max_iter`` of
-        :func:`sparsetools.lasso`). Named as in scikit-learn's ``SparseCoder``:
-        nothing iterates in `fit`.
+        The lasso algorithms: ``max_iter`` of :func:`sparsetools.lasso`. Named
+        as in scikit-learn's ``SparseCoder``: nothing iterates in `fit`.
     n_jobs : int, default=None
         Threads over samples; None means 1, -1 all cores.
 
@@ -68,7 +78,7 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     See Also
     --------
     orthogonal_mp : The function behind ``algorithm="omp"`` and ``"ormp"``.
-    lasso : The function behind ``algorithm="lasso_lars"``.
+    lasso : The function behind the lasso algorithms.
     threshold : The function behind ``algorithm="threshold"``.
     sklearn.decomposition.SparseCoder : scikit-learn's coder (Python loop OMP).
 
@@ -143,9 +153,12 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         params = self._check_params(D, X)
         if self.algorithm in ("omp", "ormp"):
             return encode(X, D, *params)
-        if self.algorithm == "lasso_lars":
-            alpha, _, positive, max_iter, _, n_threads = params
-            return encode_lars(X, D, alpha, positive, max_iter, n_threads)
+        if self.algorithm in _LASSO_METHODS:
+            alpha, method, positive, max_iter, tol, n_threads = params
+            if method == "lars":
+                return encode_lars(X, D, alpha, positive, max_iter, n_threads)
+            encoder = encode_cd if method == "cd" else encode_fista_checked
+            return encoder(X, D, alpha, positive, max_iter, tol, n_threads)
         return encode_threshold(X, D.astype(X.dtype, copy=False), *params)
 
     def inverse_transform(self, X):
@@ -184,10 +197,10 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         if self.algorithm in ("omp", "ormp"):
             return check_omp_params(D.shape[0], D.shape[1], self.n_nonzero_coefs,
                                     self.tol, self.algorithm, self.n_jobs)
-        if self.algorithm == "lasso_lars":
-            return check_lasso_params(D.shape[0], D.shape[1], alpha, "lars",
-                                      self.positive, self.transform_max_iter, self.tol,
-                                      self.n_jobs)
+        if self.algorithm in _LASSO_METHODS:
+            return check_lasso_params(D.shape[0], D.shape[1], alpha,
+                                      _LASSO_METHODS[self.algorithm], self.positive,
+                                      self.transform_max_iter, self.tol, self.n_jobs)
         return check_threshold_params(alpha, "soft", self.positive, self.n_jobs)
 
     @property

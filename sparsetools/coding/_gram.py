@@ -10,7 +10,7 @@ import numpy as np
 from sparsetools.utils._threads import blas_single_thread
 from sparsetools.utils._validation import all_finite
 
-__all__ = ["gram_encode", "CHUNK_SIZE"]
+__all__ = ["gram_encode", "normalise_inputs", "restore_codes", "CHUNK_SIZE"]
 
 #: Signals per chunk: one GEMM per chunk, correlations of a chunk stay in cache.
 CHUNK_SIZE = 256
@@ -50,13 +50,8 @@ def gram_encode(X, D, *, width, workspace_size, n_threads, run):
     """
     dtype = X.dtype
     n_samples = X.shape[0]
-    n_components, n_features = D.shape
-    if max(n_components, n_features) > _BLAS_INT_MAX:
-        raise ValueError(
-            f"dictionary has shape {D.shape}; each dimension must be at most "
-            f"{_BLAS_INT_MAX} (32-bit BLAS indices).")
-    ex, X = _pow2_normalise(X, dtype)
-    ed, D = _pow2_normalise(D, dtype)
+    n_components = D.shape[0]
+    ex, ed, X, D = normalise_inputs(X, D)
     n_chunks = -(-n_samples // CHUNK_SIZE)
     n_threads = max(1, min(n_threads, n_chunks))
 
@@ -73,6 +68,45 @@ def gram_encode(X, D, *, width, workspace_size, n_threads, run):
         result = run(ex, ed, X, D, G, np.ascontiguousarray(np.diagonal(G)),
                      np.empty(n_components, dtype=dtype), codes, corr, work,
                      support, coef, n_threads)
+    return restore_codes(codes, X, D, ex, ed), result
+
+
+def normalise_inputs(X, D):
+    """Scale X and D by powers of two when their squares are unsafe.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Validated, finite signals; its dtype is the working dtype.
+    D : ndarray of shape (n_components, n_features)
+        Validated, finite dictionary of any float dtype; it is scaled before
+        being cast to the working dtype, so the cast cannot underflow or
+        overflow.
+
+    Returns
+    -------
+    ex, ed : int
+        The exponents: the returned arrays are ``X * 2**-ex``, ``D * 2**-ed``.
+    X, D : ndarray
+        C-contiguous, in the working dtype.
+    """
+    dtype = X.dtype
+    if max(D.shape) > _BLAS_INT_MAX:
+        raise ValueError(
+            f"dictionary has shape {D.shape}; each dimension must be at most "
+            f"{_BLAS_INT_MAX} (32-bit BLAS indices).")
+    ex, X = _pow2_normalise(X, dtype)
+    ed, D = _pow2_normalise(D, dtype)
+    return ex, ed, X, D
+
+
+def restore_codes(codes, X, D, ex, ed):
+    """Codes of the normalised problem in the units of the original one.
+
+    Scales `codes` (in place) by ``2**(ex - ed)``; raises ValueError when
+    they overflow the dtype, or when codes that matter would lose half their
+    precision to underflow. `X` and `D` are the normalised inputs.
+    """
     if ex != ed:
         _check_underflow(codes, X, D, ex - ed)
         with np.errstate(over="ignore", under="ignore"):
@@ -80,8 +114,8 @@ def gram_encode(X, D, *, width, workspace_size, n_threads, run):
         if not all_finite(codes):
             raise ValueError(
                 "The codes overflow "
-                f"{dtype}: X is too large relative to the dictionary atoms.")
-    return codes, result
+                f"{codes.dtype}: X is too large relative to the dictionary atoms.")
+    return codes
 
 
 def _check_underflow(codes, X, D, shift):

@@ -5,6 +5,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from sparsetools._lib import _gram_coders as _lib
+from sparsetools.coding._fista import encode_fista
 from sparsetools.coding._gram import gram_encode
 from sparsetools.utils._threads import effective_n_threads
 from sparsetools.utils._validation import (
@@ -17,10 +18,10 @@ from sparsetools.utils._validation import (
 
 __all__ = ["lasso"]
 
-_METHODS = ("lars", "cd")
-#: Defaults of the iterative solvers: relative duality gap, rounds.
-_CD_TOL = 1e-7
-_CD_MAX_ITER = 1000
+_METHODS = ("lars", "cd", "fista")
+#: Defaults of the iterative solvers: relative duality gap, rounds/iterations.
+_TOL = 1e-7
+_MAX_ITER = {"cd": 1000, "fista": 10000}
 
 
 def lasso(X, dictionary, *, alpha, method="lars", positive=False, max_iter=None,
@@ -47,7 +48,10 @@ def lasso(X, dictionary, *, alpha, method="lars", positive=False, max_iter=None,
     stops when the duality gap is at most `tol` times the objective. For
     both, the correlations of a chunk of signals with all atoms come from
     one matrix product, and the signals are spread over `n_jobs` threads with
-    the GIL released.
+    the GIL released. ``method="fista"`` runs accelerated proximal gradient
+    steps (with adaptive restart) on chunks of signals at once, as matrix
+    products on `n_jobs` BLAS threads, with the same duality-gap stop; it
+    suits dictionaries with many atoms.
 
     Parameters
     ----------
@@ -60,9 +64,9 @@ def lasso(X, dictionary, *, alpha, method="lars", positive=False, max_iter=None,
         Weight of the l1 penalty, >= 0. Codes are zero when `alpha` is at
         least ``max_i |dictionary[i] @ x|`` (``max_i dictionary[i] @ x`` with
         `positive`).
-    method : {"lars", "cd"}, default="lars"
-        Solver: the exact LARS-homotopy path, or coordinate descent to a
-        duality gap.
+    method : {"lars", "cd", "fista"}, default="lars"
+        Solver: the exact LARS-homotopy path, or coordinate descent or FISTA
+        to a duality gap.
     positive : bool, default=False
         Constrain the codes to be non-negative.
     max_iter : int, default=None
@@ -70,13 +74,16 @@ def lasso(X, dictionary, *, alpha, method="lars", positive=False, max_iter=None,
         leaving the active set); None: ``8 * min(n_components, n_features) +
         16``, far more than real data need. A signal that reaches it gets the
         codes of its last active set. ``"cd"``: most rounds (a sweep over all
-        atoms, then sweeps over the active ones) per signal; None: 1000. In
-        both cases a ``ConvergenceWarning`` says how many signals reached it
-        (for ``"cd"``, with the largest duality gap left).
+        atoms, then sweeps over the active ones) per signal; None: 1000.
+        ``"fista"``: most iterations; None: 10000. In every case a
+        ``ConvergenceWarning`` says how many signals reached it (for ``"cd"``
+        and ``"fista"``, with the largest duality gap left).
     tol : float, default=None
-        ``"cd"``: stop when the duality gap is at most `tol` times the
-        objective, so the objective is within a factor ``1 + tol`` of the
-        optimum; None: 1e-7. The LARS path is exact and does not use it.
+        ``"cd"``, ``"fista"``: stop when the duality gap is at most `tol`
+        times the objective, so the objective is within a factor ``1 + tol``
+        of the optimum; None: 1e-7. Values below 10 times the dtype's
+        machine epsilon are raised to it (1.2e-6 in float32). The LARS path
+        is exact and does not use it.
     n_jobs : int, default=None
         Threads over signals. None means 1, -1 all cores.
 
@@ -132,6 +139,8 @@ def lasso(X, dictionary, *, alpha, method="lars", positive=False, max_iter=None,
         n_components, n_features, alpha, method, positive, max_iter, tol, n_jobs)
     if method == "cd":
         return encode_cd(X, D, alpha, positive, max_iter, tol, n_threads)
+    if method == "fista":
+        return encode_fista_checked(X, D, alpha, positive, max_iter, tol, n_threads)
     return encode_lars(X, D, alpha, positive, max_iter, n_threads)
 
 
@@ -153,8 +162,8 @@ def check_lasso_params(n_components, n_features, alpha, method, positive, max_it
         if max_iter is None:
             max_iter = 8 * min(n_components, n_features) + 16
     else:
-        max_iter = _CD_MAX_ITER if max_iter is None else max_iter
-        tol = _CD_TOL if tol is None else tol
+        max_iter = _MAX_ITER[method] if max_iter is None else max_iter
+        tol = _TOL if tol is None else tol
     return alpha, method, bool(positive), max_iter, tol, effective_n_threads(n_jobs)
 
 
@@ -193,6 +202,7 @@ def encode_cd(X, D, alpha, positive, max_iter, tol, n_threads):
     :func:`sparsetools.coding._gram.gram_encode`.
     """
     n_components = D.shape[0]
+    tol = _attainable_tol(tol, X.dtype)
     gaps = {}
 
     def run(ex, ed, X, D, G, gdiag, thresh, codes, corr, work, support, coef,
@@ -208,12 +218,32 @@ def encode_cd(X, D, alpha, positive, max_iter, tol, n_threads):
         workspace_size=_lib.lasso_cd_workspace_size(n_components),
         n_threads=n_threads, run=run)
     if n_cut:
-        warnings.warn(
-            f"Coordinate descent reached max_iter={max_iter} rounds on {n_cut} of "
-            f"{X.shape[0]} signals; the largest duality gap left is "
-            f"{float(gaps['buf'].max()):.3e} of the objective (tol {tol:.1e}). "
-            "Increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
+        _warn_gap("Coordinate descent", "rounds", max_iter, n_cut, X.shape[0],
+                  float(gaps["buf"].max()), tol)
     return codes
+
+
+def encode_fista_checked(X, D, alpha, positive, max_iter, tol, n_threads):
+    """FISTA codes of validated, finite X over D, with the convergence warning."""
+    tol = _attainable_tol(tol, X.dtype)
+    codes, n_cut, worst = encode_fista(X, D, alpha, positive, max_iter, tol,
+                                       n_threads, _scaled_alpha)
+    if n_cut:
+        _warn_gap("FISTA", "iterations", max_iter, n_cut, X.shape[0], worst, tol)
+    return codes
+
+
+def _attainable_tol(tol, dtype):
+    """tol, raised to 10 eps of the dtype: a gap below that is rounding noise."""
+    return max(tol, 10 * float(np.finfo(dtype).eps))
+
+
+def _warn_gap(solver, unit, max_iter, n_cut, n_signals, worst, tol):
+    warnings.warn(
+        f"{solver} reached max_iter={max_iter} {unit} on {n_cut} of {n_signals} "
+        f"signals; the largest duality gap left is {worst:.3e} of the objective "
+        f"(tol {tol:.1e}). Increase max_iter or tol.", ConvergenceWarning,
+        stacklevel=4)
 
 
 def _scaled_alpha(alpha, ex, ed, dtype):
