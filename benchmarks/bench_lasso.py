@@ -6,7 +6,9 @@ session (by bisection on 2,000 patches) so that the codes have 10 non-zeros
 on average. Grid: float32 and float64, 1 and 2 threads. In each cell:
 
 * ``st_lars``: ``sparsetools.lasso(method="lars")`` on 100,000 patches;
-* ``spams``: ``spams.lasso(mode=2)`` (LARS) on the same 100,000 patches;
+* ``st_cd``: ``sparsetools.lasso(method="cd")`` on the first 20,000;
+* ``st_fista``: ``sparsetools.lasso(method="fista")`` on the first 2,000;
+* ``spams``: ``spams.lasso(mode=2)`` (LARS) on the 100,000 patches;
 * ``sk_cd``: ``sklearn.decomposition.sparse_encode(algorithm="lasso_cd")``
   on the first 5,000 patches (``n_jobs`` = threads);
 * ``sk_lars``: the same with ``algorithm="lasso_lars"`` on the first 1,000.
@@ -22,12 +24,15 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-N_SIGNALS = {"st_lars": 100_000, "spams": 100_000, "sk_cd": 5_000, "sk_lars": 1_000}
-ROUNDS = {"st_lars": 3, "spams": 3, "sk_cd": 2, "sk_lars": 2}
+N_SIGNALS = {"st_lars": 100_000, "st_cd": 20_000, "st_fista": 2_000, "spams": 100_000,
+             "sk_cd": 5_000, "sk_lars": 1_000}
+ROUNDS = {"st_lars": 3, "st_cd": 2, "st_fista": 2, "spams": 3, "sk_cd": 2, "sk_lars": 2}
 N_CHECK = 1_000
 TARGET_NNZ = 10.0
 #: per-signal objective, relative to SPAMS's (float64 / float32 runs)
 OBJECTIVE_RTOL = {"st_lars": {"float64": 1e-9, "float32": 1e-4},
+                  "st_cd": {"float64": 1e-6, "float32": 1e-4},
+                  "st_fista": {"float64": 1e-6, "float32": 1e-4},
                   "spams": {"float64": 1e-9, "float32": 1e-4},  # threads vs 1
                   "sk_cd": {"float64": 1e-6, "float32": 1e-4},
                   "sk_lars": {"float64": 1e-6, "float32": 1e-4}}
@@ -35,7 +40,7 @@ OBJECTIVE_RTOL = {"st_lars": {"float64": 1e-9, "float32": 1e-4},
 CASES = [(dtype, threads, impl)
          for dtype in ("float32", "float64")
          for threads in (1, 2)
-         for impl in ("st_lars", "spams", "sk_cd", "sk_lars")]
+         for impl in ("st_lars", "st_cd", "st_fista", "spams", "sk_cd", "sk_lars")]
 
 
 @pytest.fixture(scope="session")
@@ -60,10 +65,11 @@ def alpha(patches, dictionary):
 
 def make_coder(impl, X, D, alpha, threads):
     """A no-argument callable that returns the codes of `X` as rows (dense)."""
-    if impl == "st_lars":
+    if impl in ("st_lars", "st_cd", "st_fista"):
         from sparsetools import lasso
 
-        return lambda: lasso(X, D, alpha=alpha, method="lars", n_jobs=threads)
+        method = impl[3:]
+        return lambda: lasso(X, D, alpha=alpha, method=method, n_jobs=threads)
     if impl == "spams":
         spams = pytest.importorskip("spams")
         Xf, Df = np.asfortranarray(X.T), np.asfortranarray(D.T)

@@ -35,11 +35,14 @@ SUITES = {
         "cell": "alpha",
         "impls": {
             "st_lars": "sparsetools lasso lars",
+            "st_cd": "sparsetools lasso cd",
+            "st_fista": "sparsetools lasso fista",
             "spams": "SPAMS lasso mode=2 (LARS)",
             "sk_cd": "sklearn sparse_encode lasso_cd",
             "sk_lars": "sklearn sparse_encode lasso_lars",
         },
-        "ratios": (("st_lars", "spams"), ("st_lars", "sk_cd"), ("st_lars", "sk_lars")),
+        "ratios": (("st_lars", "spams"), ("st_lars", "sk_cd"), ("st_cd", "sk_cd"),
+                   ("st_lars", "sk_lars")),
     },
 }
 
