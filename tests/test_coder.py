@@ -272,9 +272,9 @@ def test_read_only_input_and_dictionary_are_accepted(digits):
 def test_wrong_width_raises_value_error_naming_X(digits):
     X_train, X_test, _, _, D = digits
     # Unfitted: checked against the dictionary.
-    with pytest.raises(ValueError, match="X has 10 features but the dictionary atoms have 64"):
+    with pytest.raises(ValueError, match="X has 10 features per row but dictionary atoms have 64"):
         SparseCoder(D).transform(X_test[:, :10])
-    with pytest.raises(ValueError, match="X has 10 features but the dictionary atoms have 64"):
+    with pytest.raises(ValueError, match="X has 10 features per row but dictionary atoms have 64"):
         SparseCoder(D).fit(X_train[:, :10])
     # Fitted: checked against n_features_in_.
     coder = SparseCoder(D).fit(X_train)

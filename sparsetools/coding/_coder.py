@@ -11,7 +11,7 @@ from sparsetools.coding._lasso import (
 )
 from sparsetools.coding._omp import check_omp_params, encode
 from sparsetools.coding._threshold import check_threshold_params, encode_threshold
-from sparsetools.utils._validation import check_array, check_option
+from sparsetools.utils._validation import check_array, check_option, check_width
 
 __all__ = ["SparseCoder"]
 
@@ -189,10 +189,7 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     def _check_params(self, D, X):
         """The validated parameters of the chosen algorithm's encoder."""
         check_option(self.algorithm, "algorithm", _ALGORITHMS)
-        if X.shape[1] != D.shape[1]:
-            raise ValueError(
-                f"X has {X.shape[1]} features but the dictionary atoms have "
-                f"{D.shape[1]}; X must have shape (n_samples, {D.shape[1]}).")
+        check_width(X, D)
         alpha = 1.0 if self.alpha is None else self.alpha
         if self.algorithm in ("omp", "ormp"):
             return check_omp_params(D.shape[0], D.shape[1], self.n_nonzero_coefs,

@@ -9,11 +9,10 @@ from sparsetools.coding._fista import encode_fista
 from sparsetools.coding._gram import gram_encode
 from sparsetools.utils._threads import effective_n_threads
 from sparsetools.utils._validation import (
-    check_array,
+    check_coding_inputs,
     check_float,
     check_int,
     check_option,
-    float_dtype,
 )
 
 __all__ = ["lasso"]
@@ -125,16 +124,8 @@ def lasso(X, dictionary, *, alpha, method="lars", positive=False, max_iter=None,
     >>> bool(np.abs(c).max() <= 0.5 + 1e-12)
     True
     """
-    X = check_array(X, "X", shape_doc="(n_samples, n_features)")
-    D = check_array(dictionary, "dictionary", shape_doc="(n_components, n_features)")
-    dtype = float_dtype(X.dtype, D.dtype)
-    X = X.astype(dtype, copy=False)
-    D = D.astype(dtype, copy=False)
+    X, D = check_coding_inputs(X, dictionary)
     n_components, n_features = D.shape
-    if X.shape[1] != n_features:
-        raise ValueError(
-            f"X has {X.shape[1]} features per row but dictionary atoms have "
-            f"{n_features}; X must have shape (n_samples, {n_features}).")
     alpha, method, positive, max_iter, tol, n_threads = check_lasso_params(
         n_components, n_features, alpha, method, positive, max_iter, tol, n_jobs)
     if method == "cd":

@@ -5,11 +5,10 @@ from sparsetools._lib import _gram_coders as _lib
 from sparsetools.coding._gram import gram_encode
 from sparsetools.utils._threads import effective_n_threads
 from sparsetools.utils._validation import (
-    check_array,
+    check_coding_inputs,
     check_float,
     check_int,
     check_option,
-    float_dtype,
 )
 
 __all__ = ["orthogonal_mp"]
@@ -99,16 +98,8 @@ def orthogonal_mp(X, dictionary, *, n_nonzero_coefs=None, tol=None, method="omp"
     >>> bool(np.allclose(codes @ D, X))
     True
     """
-    X = check_array(X, "X", shape_doc="(n_samples, n_features)")
-    D = check_array(dictionary, "dictionary", shape_doc="(n_components, n_features)")
-    dtype = float_dtype(X.dtype, D.dtype)
-    X = X.astype(dtype, copy=False)
-    D = D.astype(dtype, copy=False)
+    X, D = check_coding_inputs(X, dictionary)
     n_components, n_features = D.shape
-    if X.shape[1] != n_features:
-        raise ValueError(
-            f"X has {X.shape[1]} features per row but dictionary atoms have "
-            f"{n_features}; X must have shape (n_samples, {n_features}).")
     k, tol, method_code, n_threads = check_omp_params(
         n_components, n_features, n_nonzero_coefs, tol, method, n_jobs)
     return encode(X, D, k, tol, method_code, n_threads)

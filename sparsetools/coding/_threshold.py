@@ -4,10 +4,9 @@ import numpy as np
 from sparsetools.utils._threads import blas_threads, effective_n_threads
 from sparsetools.utils._validation import (
     all_finite,
-    check_array,
+    check_coding_inputs,
     check_float,
     check_option,
-    float_dtype,
 )
 
 __all__ = ["threshold"]
@@ -64,15 +63,7 @@ def threshold(X, dictionary, *, alpha, mode="soft", positive=False, n_jobs=None)
     >>> threshold([[0.5, -2.0, 1.5]], D, alpha=1.0, positive=True)
     array([[0. , 0. , 0.5]])
     """
-    X = check_array(X, "X", shape_doc="(n_samples, n_features)")
-    D = check_array(dictionary, "dictionary", shape_doc="(n_components, n_features)")
-    dtype = float_dtype(X.dtype, D.dtype)
-    X = X.astype(dtype, copy=False)
-    D = D.astype(dtype, copy=False)
-    if X.shape[1] != D.shape[1]:
-        raise ValueError(
-            f"X has {X.shape[1]} features per row but dictionary atoms have "
-            f"{D.shape[1]}; X must have shape (n_samples, {D.shape[1]}).")
+    X, D = check_coding_inputs(X, dictionary)
     alpha, mode, positive, n_threads = check_threshold_params(alpha, mode, positive,
                                                               n_jobs)
     return encode_threshold(X, D, alpha, mode, positive, n_threads)

@@ -91,6 +91,29 @@ def check_array(a, name, *, ndim=2, dtype=None, shape_doc=None, allow_empty=Fals
     return arr
 
 
+def check_coding_inputs(X, dictionary):
+    """Validate signals and a dictionary for coding; returns them in one dtype.
+
+    Both become C-contiguous, finite, float32 if both are float32 and float64
+    otherwise, and the width of `X` must match the atoms'.
+    """
+    X = check_array(X, "X", shape_doc="(n_samples, n_features)")
+    D = check_array(dictionary, "dictionary", shape_doc="(n_components, n_features)")
+    dtype = float_dtype(X.dtype, D.dtype)
+    X = X.astype(dtype, copy=False)
+    D = D.astype(dtype, copy=False)
+    check_width(X, D)
+    return X, D
+
+
+def check_width(X, D):
+    """ValueError naming X when its rows are not as wide as the atoms of D."""
+    if X.shape[1] != D.shape[1]:
+        raise ValueError(
+            f"X has {X.shape[1]} features per row but dictionary atoms have "
+            f"{D.shape[1]}; X must have shape (n_samples, {D.shape[1]}).")
+
+
 def all_finite(arr):
     """Whether every value of a float array is finite (True for an empty array)."""
     if arr.size == 0:
