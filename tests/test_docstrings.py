@@ -11,6 +11,7 @@ MODULES = [
     "sparsetools.coding._coder",
     "sparsetools.datasets._images",
     "sparsetools.dictionary._dct",
+    "sparsetools.metrics._quality",
 ]
 
 

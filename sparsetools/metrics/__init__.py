@@ -1,0 +1,4 @@
+"""Image quality measures, batch-aware: PSNR and SSIM."""
+from sparsetools.metrics._quality import psnr, ssim
+
+__all__ = ["psnr", "ssim"]
