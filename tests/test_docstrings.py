@@ -12,6 +12,7 @@ MODULES = [
     "sparsetools.datasets._images",
     "sparsetools.dictionary._dct",
     "sparsetools.metrics._quality",
+    "sparsetools.image._patches",
 ]
 
 
