@@ -16,5 +16,7 @@ except ImportError as exc:  # pragma: no cover - depends on the build
     ) from exc
 
 from sparsetools.coding import SparseCoder, lasso, orthogonal_mp, threshold
+from sparsetools.dictionary import DictionaryLearner
 
-__all__ = ["SparseCoder", "lasso", "orthogonal_mp", "threshold", "__version__"]
+__all__ = ["DictionaryLearner", "SparseCoder", "lasso", "orthogonal_mp", "threshold",
+           "__version__"]

@@ -13,6 +13,7 @@ MODULES = [
     "sparsetools.dictionary._dct",
     "sparsetools.metrics._quality",
     "sparsetools.image._patches",
+    "sparsetools.dictionary._learner",
 ]
 
 

@@ -1,4 +1,5 @@
-"""Dictionaries: fixed constructions (overcomplete DCT)."""
+"""Dictionaries: fixed constructions (overcomplete DCT) and learning."""
 from sparsetools.dictionary._dct import overcomplete_dct
+from sparsetools.dictionary._learner import DictionaryLearner
 
-__all__ = ["overcomplete_dct"]
+__all__ = ["DictionaryLearner", "overcomplete_dct"]

@@ -1,0 +1,353 @@
+"""DictionaryLearner: online (Mairal et al.) and MOD dictionary learning on the compiled coders."""
+import logging
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from sparsetools.coding._lasso import check_lasso_params, encode_lars
+from sparsetools.coding._omp import check_omp_params, encode
+from sparsetools.utils._threads import blas_threads
+from sparsetools.utils._validation import check_array, check_float, check_int, check_option
+
+__all__ = ["DictionaryLearner"]
+
+logger = logging.getLogger(__name__)
+
+_ALGORITHMS = ("online", "mod")
+_CODINGS = ("omp", "ormp", "lasso")
+
+
+class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Learn a dictionary whose atoms sparse-code the data, with the compiled coders.
+
+    Finds a dictionary ``D`` (atoms as rows, unit norm) and codes ``A`` with
+    ``X ~= A @ D``, the codes computed by OMP / ORMP (`n_nonzero_coefs`
+    atoms) or by the lasso (weight `alpha`, exact LARS path).
+
+    - ``"online"``: online dictionary learning (Mairal, Bach, Ponce & Sapiro,
+      2009/2010). Mini-batches are coded against the current dictionary and
+      folded into the sufficient statistics ``A = sum a^T a`` and
+      ``B = sum a^T x`` with the usual forgetting factor; after each batch
+      one pass of block-coordinate descent over the atoms, warm-started from
+      the previous dictionary, projects every atom onto the unit ball. Atoms
+      that no code uses are resampled from the batch.
+    - ``"mod"``: the method of optimal directions (Engan, Aase & Husoy,
+      1999): code all the data, then set ``D`` to the least-squares
+      dictionary for those codes, rows renormalised.
+
+    Parameters
+    ----------
+    n_components : int, default=256
+        Number of atoms.
+    algorithm : {"online", "mod"}, default="online"
+        Learning algorithm.
+    coding : {"omp", "ormp", "lasso"}, default="omp"
+        Coder used in learning and in `transform`.
+    n_nonzero_coefs : int, default=None
+        ``"omp"``, ``"ormp"``: atoms per code; None: ``max(int(0.1 *
+        n_features), 1)``.
+    alpha : float, default=None
+        ``"lasso"``: weight of the l1 penalty; None means 1.0.
+    batch_size : int, default=256
+        ``"online"``: samples per mini-batch.
+    max_iter : int, default=10
+        Epochs (``"online"``: passes over the data) or ``"mod"`` iterations.
+    tol : float, default=1e-4
+        Stop when the mean objective of an epoch improves on the previous
+        one by less than ``tol`` times it; 0 runs all `max_iter` epochs.
+    random_state : int, RandomState instance or None, default=None
+        Initial atoms (drawn from the data), batch order, resampling.
+    n_jobs : int, default=None
+        Threads for coding and BLAS; None means 1, -1 all cores.
+    verbose : bool, default=False
+        Log one line per epoch (``logging`` at INFO, logger
+        ``sparsetools.dictionary._learner``).
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        The learned atoms, unit norm.
+    n_iter_ : int
+        Epochs run.
+    error_ : list of float
+        Mean objective per sample of each epoch: ``0.5 ||x - a D||^2`` (plus
+        ``alpha ||a||_1`` for the lasso), measured on the codes of the epoch.
+    n_steps_ : int
+        ``"online"``: mini-batches processed, over all `fit` / `partial_fit`.
+    n_features_in_ : int
+        Number of features seen during `fit`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsetools import DictionaryLearner
+    >>> from sparsetools.datasets import load_patches
+    >>> X = load_patches(4000, images=["camera"])
+    >>> dl = DictionaryLearner(64, coding="omp", n_nonzero_coefs=5, max_iter=3,
+    ...                        random_state=0).fit(X)
+    >>> dl.components_.shape
+    (64, 64)
+    >>> bool(dl.error_[-1] < dl.error_[0])
+    True
+    """
+
+    def __init__(self, n_components=256, *, algorithm="online", coding="omp",
+                 n_nonzero_coefs=None, alpha=None, batch_size=256, max_iter=10, tol=1e-4,
+                 random_state=None, n_jobs=None, verbose=False):
+        self.n_components = n_components
+        self.algorithm = algorithm
+        self.coding = coding
+        self.n_nonzero_coefs = n_nonzero_coefs
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    # -- public API ------------------------------------------------------
+    def fit(self, X, y=None):
+        """Learn the dictionary from the rows of `X`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : DictionaryLearner
+            The fitted estimator.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
+        self._check_params(X.shape[1])
+        self._rng = check_random_state(self.random_state)
+        self._init(X, self._rng)
+        if self.algorithm == "online":
+            self._fit_online(X, self._rng, self.max_iter)
+        else:
+            self._fit_mod(X, self._rng)
+        return self
+
+    @available_if(lambda self: self.algorithm == "online")
+    def partial_fit(self, X, y=None):
+        """One online pass over the rows of `X`, in mini-batches.
+
+        The first call initialises the dictionary from `X`; later calls
+        continue from the current dictionary and sufficient statistics.
+        Only with ``algorithm="online"``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : DictionaryLearner
+            The updated estimator.
+        """
+        first = not hasattr(self, "components_")
+        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=first)
+        self._check_params(X.shape[1])
+        if first:
+            self._rng = check_random_state(self.random_state)
+            self._init(X, self._rng)
+        self._fit_online(X, self._rng, 1)
+        return self
+
+    def transform(self, X):
+        """Sparse codes of the rows of `X` over the learned atoms.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data; float32 and float64 are kept.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components)
+            Codes in the dtype of `X`.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], order="C")
+        return self._code(X, self.components_)
+
+    def inverse_transform(self, X):
+        """Data from codes: ``X @ components_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Reconstructions in the dtype of the codes.
+        """
+        check_is_fitted(self)
+        codes = check_array(X, "X", shape_doc="(n_samples, n_components)")
+        if codes.shape[1] != self.components_.shape[0]:
+            raise ValueError(
+                f"X has {codes.shape[1]} columns but the dictionary has "
+                f"{self.components_.shape[0]} atoms.")
+        return codes @ self.components_.astype(codes.dtype, copy=False)
+
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # -- internals -------------------------------------------------------
+    def _check_params(self, n_features):
+        check_int(self.n_components, "n_components", min_val=1)
+        check_option(self.algorithm, "algorithm", _ALGORITHMS)
+        check_option(self.coding, "coding", _CODINGS)
+        check_int(self.batch_size, "batch_size", min_val=1)
+        check_int(self.max_iter, "max_iter", min_val=1)
+        check_float(self.tol, "tol", min_val=0.0)
+        if not isinstance(self.verbose, (bool, np.bool_, int)):
+            raise TypeError(f"verbose must be a bool; got {self.verbose!r}.")
+        self._coder_params(self.n_components, n_features)
+
+    def _coder_params(self, n_components, n_features):
+        if self.coding == "lasso":
+            alpha = 1.0 if self.alpha is None else self.alpha
+            return check_lasso_params(n_components, n_features, alpha, "lars", False,
+                                      None, None, self.n_jobs)
+        return check_omp_params(n_components, n_features, self.n_nonzero_coefs, None,
+                                self.coding, self.n_jobs)
+
+    def _code(self, X, D):
+        D = D.astype(X.dtype, copy=False)
+        params = self._coder_params(D.shape[0], D.shape[1])
+        if self.coding == "lasso":
+            alpha, _, positive, max_iter, _, n_threads = params
+            return encode_lars(X, D, alpha, positive, max_iter, n_threads)
+        return encode(X, D, *params)
+
+    def _objective(self, X, codes, D):
+        """Sum over the rows of 0.5 ||x - a D||^2 (+ alpha ||a||_1)."""
+        residual = X - codes @ D
+        value = 0.5 * float(np.einsum("ij,ij->", residual, residual))
+        if self.coding == "lasso":
+            value += (1.0 if self.alpha is None else self.alpha) * float(np.abs(codes).sum())
+        return value
+
+    def _init(self, X, rng):
+        n_samples, n_features = X.shape
+        idx = rng.choice(n_samples, self.n_components,
+                         replace=n_samples < self.n_components)
+        D = X[idx].astype(np.float64)
+        D += 1e-3 * rng.standard_normal(D.shape) * np.abs(D).max(initial=1.0)
+        D /= np.linalg.norm(D, axis=1, keepdims=True)
+        self.components_ = np.ascontiguousarray(D, dtype=X.dtype)
+        self._A = np.zeros((self.n_components, self.n_components))
+        self._B = np.zeros((self.n_components, n_features))
+        self.n_steps_ = 0
+        self.n_iter_ = 0
+        self.error_ = []
+
+    def _fit_online(self, X, rng, n_epochs):
+        n_samples = X.shape[0]
+        batch = min(self.batch_size, n_samples)
+        previous = None
+        with blas_threads(1 if self.n_jobs is None else max(1, abs(self.n_jobs))):
+            for epoch in range(n_epochs):
+                order = rng.permutation(n_samples)
+                total = 0.0
+                for start in range(0, n_samples, batch):
+                    rows = X[np.sort(order[start:start + batch])]
+                    codes = self._code(rows, self.components_)
+                    total += self._objective(rows, codes, self.components_)
+                    self._online_step(rows, codes, rng)
+                self.n_iter_ += 1
+                mean = total / n_samples
+                self.error_.append(mean)
+                if self.verbose:
+                    logger.info("DictionaryLearner epoch %d: mean objective %.6g",
+                                self.n_iter_, mean)
+                if previous is not None and previous - mean < self.tol * abs(previous):
+                    break
+                previous = mean
+
+    def _online_step(self, rows, codes, rng):
+        """Fold a coded mini-batch into A and B, then update every atom once."""
+        m = rows.shape[0]
+        codes64, rows64 = codes.astype(np.float64), rows.astype(np.float64)
+        # forgetting factor of Mairal et al. (2010), as scikit-learn applies it
+        t = self.n_steps_
+        theta = (t + 1) * m if t < m - 1 else m * m + t + 1 - m
+        beta = (theta + 1 - m) / (theta + 1)
+        self._A *= beta
+        self._A += codes64.T @ codes64 / m
+        self._B *= beta
+        self._B += codes64.T @ rows64 / m
+        D = self.components_.astype(np.float64)
+        self.components_ = _update_atoms(D, self._A, self._B, rows64, rng).astype(
+            rows.dtype)
+        self.n_steps_ += 1
+
+    def _fit_mod(self, X, rng):
+        D = self.components_.astype(np.float64)
+        X64 = X.astype(np.float64)
+        previous = None
+        for _ in range(self.max_iter):
+            codes = self._code(X, D.astype(X.dtype)).astype(np.float64)
+            mean = self._objective(X64, codes, D) / X.shape[0]
+            self.error_.append(mean)
+            self.n_iter_ += 1
+            if self.verbose:
+                logger.info("DictionaryLearner MOD iteration %d: mean objective %.6g",
+                            self.n_iter_, mean)
+            gram = codes.T @ codes
+            used = np.diagonal(gram) > 0
+            new = D.copy()
+            if used.any():
+                g = gram[np.ix_(used, used)]
+                g[np.diag_indices_from(g)] += 1e-10 * max(np.trace(g), 1.0)
+                new[used] = np.linalg.solve(g, codes[:, used].T @ X64)
+            norms = np.linalg.norm(new, axis=1)
+            dead = ~used | (norms == 0)
+            if dead.any():
+                new[dead] = X64[rng.choice(X.shape[0], int(dead.sum()))]
+                norms = np.linalg.norm(new, axis=1)
+            D = new / np.where(norms > 0, norms, 1.0)[:, None]
+            self.components_ = D.astype(X.dtype)
+            if previous is not None and previous - mean < self.tol * abs(previous):
+                break
+            previous = mean
+
+
+def _update_atoms(D, A, B, rows, rng):
+    """One pass of block-coordinate descent over the atoms (Mairal et al., Alg. 2).
+
+    d_j <- d_j + (B_j - A_j D) / A_jj, then projected onto the unit ball;
+    atoms with A_jj ~ 0 (unused) are replaced by a random row of the batch.
+    """
+    scale = max(float(np.max(np.diagonal(A))), 1e-300)
+    for j in range(D.shape[0]):
+        ajj = A[j, j]
+        if ajj <= 1e-10 * scale:
+            new = rows[rng.integers(rows.shape[0])].copy()
+            new += 1e-3 * rng.standard_normal(new.shape) * (np.abs(new).max() or 1.0)
+            D[j] = new / np.linalg.norm(new)
+            continue
+        D[j] += (B[j] - A[j] @ D) / ajj
+        norm = np.linalg.norm(D[j])
+        if norm > 1:
+            D[j] /= norm
+    return D
