@@ -83,6 +83,12 @@ def extensions():
                      os.path.join(CSRC, "gram_common.c")],
             **common,
         ),
+        Extension(
+            "sparsetools._lib._learning",
+            sources=["sparsetools/_lib/_learning.pyx",
+                     os.path.join(CSRC, "dict_update.c")],
+            **common,
+        ),
     ]
 
 

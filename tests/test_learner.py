@@ -133,3 +133,25 @@ def test_bad_data_raises():
                                             alpha=0.1, max_iter=2, random_state=0)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_compiled_atom_update_equals_a_numpy_loop():
+    from sparsetools._lib import _learning
+
+    rng = np.random.default_rng(3)
+    K, F = 12, 7
+    codes = rng.standard_normal((40, K)) * (rng.random((40, K)) < 0.3)
+    codes[:, 4] = 0  # an unused atom
+    X = rng.standard_normal((40, F))
+    A, B = codes.T @ codes, codes.T @ X
+    D = rng.standard_normal((K, F))
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    expected = D.copy()
+    for j in range(K):  # Mairal et al. (2010), Algorithm 2, one pass
+        if A[j, j] <= 1e-10:
+            continue
+        expected[j] += (B[j] - A[j] @ expected) / A[j, j]
+        expected[j] /= max(np.linalg.norm(expected[j]), 1.0)
+    unused = _learning.dict_update(D, A, B, 1e-10)
+    np.testing.assert_array_equal(unused, [4])
+    np.testing.assert_allclose(D, expected, rtol=0, atol=1e-12)

@@ -7,6 +7,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sparsetools._lib import _learning
 from sparsetools.coding._lasso import check_lasso_params, encode_lars
 from sparsetools.coding._omp import check_omp_params, encode
 from sparsetools.utils._threads import blas_threads
@@ -296,7 +297,7 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self._A += codes64.T @ codes64 / m
         self._B *= beta
         self._B += codes64.T @ rows64 / m
-        D = self.components_.astype(np.float64)
+        D = np.array(self.components_, dtype=np.float64, order="C")
         self.components_ = _update_atoms(D, self._A, self._B, rows64, rng).astype(
             rows.dtype)
         self.n_steps_ += 1
@@ -335,19 +336,14 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 def _update_atoms(D, A, B, rows, rng):
     """One pass of block-coordinate descent over the atoms (Mairal et al., Alg. 2).
 
-    d_j <- d_j + (B_j - A_j D) / A_jj, then projected onto the unit ball;
-    atoms with A_jj ~ 0 (unused) are replaced by a random row of the batch.
+    d_j <- d_j + (B_j - A_j D) / A_jj, then projected onto the unit ball, in
+    C; atoms with A_jj ~ 0 (unused) are then replaced by random rows of the
+    batch.
     """
     scale = max(float(np.max(np.diagonal(A))), 1e-300)
-    for j in range(D.shape[0]):
-        ajj = A[j, j]
-        if ajj <= 1e-10 * scale:
-            new = rows[rng.integers(rows.shape[0])].copy()
-            new += 1e-3 * rng.standard_normal(new.shape) * (np.abs(new).max() or 1.0)
-            D[j] = new / np.linalg.norm(new)
-            continue
-        D[j] += (B[j] - A[j] @ D) / ajj
-        norm = np.linalg.norm(D[j])
-        if norm > 1:
-            D[j] /= norm
+    unused = _learning.dict_update(D, A, B, 1e-10 * scale)
+    for j in unused:
+        new = rows[rng.integers(rows.shape[0])].copy()
+        new += 1e-3 * rng.standard_normal(new.shape) * (np.abs(new).max() or 1.0)
+        D[j] = new / np.linalg.norm(new)
     return D
