@@ -2,7 +2,6 @@
 import pathlib
 import runpy
 
-import pytest
 
 SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "classifiers" / "linear_svm_on_codes.py"
 

@@ -9,7 +9,6 @@ ValueError / TypeError; it must never crash, hang or return garbage.
 import warnings
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays

@@ -3,20 +3,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import validate_data
 
-from sparsetools.coding._lasso import (
-    check_lasso_params,
-    encode_cd,
-    encode_fista_checked,
-    encode_lars,
-)
-from sparsetools.coding._omp import check_omp_params, encode
-from sparsetools.coding._threshold import check_threshold_params, encode_threshold
-from sparsetools.utils._validation import check_array, check_option, check_width
+from sparsetools.coding._dispatch import check_coder, decode, run_coder
+from sparsetools.utils._validation import check_array, check_width
 
 __all__ = ["SparseCoder"]
-
-_ALGORITHMS = ("omp", "ormp", "lasso_lars", "lasso_cd", "fista", "threshold")
-_LASSO_METHODS = {"lasso_lars": "lars", "lasso_cd": "cd", "fista": "fista"}
 
 
 class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -150,16 +140,7 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         D = self._dictionary()
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
                           order="C")
-        params = self._check_params(D, X)
-        if self.algorithm in ("omp", "ormp"):
-            return encode(X, D, *params)
-        if self.algorithm in _LASSO_METHODS:
-            alpha, method, positive, max_iter, tol, n_threads = params
-            if method == "lars":
-                return encode_lars(X, D, alpha, positive, max_iter, n_threads)
-            encoder = encode_cd if method == "cd" else encode_fista_checked
-            return encoder(X, D, alpha, positive, max_iter, tol, n_threads)
-        return encode_threshold(X, D.astype(X.dtype, copy=False), *params)
+        return run_coder(self._check_params(D, X), X, D)
 
     def inverse_transform(self, X):
         """Reconstruct data from codes: ``X @ dictionary``.
@@ -174,31 +155,20 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         X_original : ndarray of shape (n_samples, n_features)
             Reconstructions in the dtype of the codes.
         """
-        D = self._dictionary()
-        codes = check_array(X, "X", shape_doc="(n_samples, n_components)")
-        if codes.shape[1] != D.shape[0]:
-            raise ValueError(
-                f"X has {codes.shape[1]} columns but the dictionary has "
-                f"{D.shape[0]} atoms; codes must have shape (n_samples, {D.shape[0]}).")
-        return codes @ D.astype(codes.dtype, copy=False)
+        return decode(X, self._dictionary())
 
     def _dictionary(self):
         return check_array(self.dictionary, "dictionary",
                            shape_doc="(n_components, n_features)")
 
     def _check_params(self, D, X):
-        """The validated parameters of the chosen algorithm's encoder."""
-        check_option(self.algorithm, "algorithm", _ALGORITHMS)
+        """The checked coding plan (see sparsetools.coding._dispatch)."""
+        plan = check_coder(self.algorithm, D.shape[0], D.shape[1],
+                           n_nonzero_coefs=self.n_nonzero_coefs, tol=self.tol,
+                           alpha=self.alpha, positive=self.positive,
+                           max_iter=self.transform_max_iter, n_jobs=self.n_jobs)
         check_width(X, D)
-        alpha = 1.0 if self.alpha is None else self.alpha
-        if self.algorithm in ("omp", "ormp"):
-            return check_omp_params(D.shape[0], D.shape[1], self.n_nonzero_coefs,
-                                    self.tol, self.algorithm, self.n_jobs)
-        if self.algorithm in _LASSO_METHODS:
-            return check_lasso_params(D.shape[0], D.shape[1], alpha,
-                                      _LASSO_METHODS[self.algorithm], self.positive,
-                                      self.transform_max_iter, self.tol, self.n_jobs)
-        return check_threshold_params(alpha, "soft", self.positive, self.n_jobs)
+        return plan
 
     @property
     def _n_features_out(self):

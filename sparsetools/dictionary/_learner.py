@@ -8,10 +8,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sparsetools._lib import _learning
-from sparsetools.coding._lasso import check_lasso_params, encode_lars
-from sparsetools.coding._omp import check_omp_params, encode
+from sparsetools.coding._dispatch import check_coder, decode, run_coder
 from sparsetools.utils._threads import blas_threads
-from sparsetools.utils._validation import check_array, check_float, check_int, check_option
+from sparsetools.utils._validation import check_float, check_int, check_option
 
 __all__ = ["DictionaryLearner"]
 
@@ -196,12 +195,7 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             Reconstructions in the dtype of the codes.
         """
         check_is_fitted(self)
-        codes = check_array(X, "X", shape_doc="(n_samples, n_components)")
-        if codes.shape[1] != self.components_.shape[0]:
-            raise ValueError(
-                f"X has {codes.shape[1]} columns but the dictionary has "
-                f"{self.components_.shape[0]} atoms.")
-        return codes @ self.components_.astype(codes.dtype, copy=False)
+        return decode(X, self.components_)
 
     @property
     def _n_features_out(self):
@@ -225,20 +219,15 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self._coder_params(self.n_components, n_features)
 
     def _coder_params(self, n_components, n_features):
-        if self.coding == "lasso":
-            alpha = 1.0 if self.alpha is None else self.alpha
-            return check_lasso_params(n_components, n_features, alpha, "lars", False,
-                                      None, None, self.n_jobs)
-        return check_omp_params(n_components, n_features, self.n_nonzero_coefs, None,
-                                self.coding, self.n_jobs)
+        """The checked coding plan (see sparsetools.coding._dispatch)."""
+        return check_coder("lasso_lars" if self.coding == "lasso" else self.coding,
+                           n_components, n_features,
+                           n_nonzero_coefs=self.n_nonzero_coefs, alpha=self.alpha,
+                           n_jobs=self.n_jobs)
 
     def _code(self, X, D):
         D = D.astype(X.dtype, copy=False)
-        params = self._coder_params(D.shape[0], D.shape[1])
-        if self.coding == "lasso":
-            alpha, _, positive, max_iter, _, n_threads = params
-            return encode_lars(X, D, alpha, positive, max_iter, n_threads)
-        return encode(X, D, *params)
+        return run_coder(self._coder_params(D.shape[0], D.shape[1]), X, D)
 
     def _objective(self, X, codes, D):
         """Sum over the rows of 0.5 ||x - a D||^2 (+ alpha ||a||_1)."""
