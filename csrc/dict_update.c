@@ -57,3 +57,47 @@ int st_dict_update_double(double *D, const double *A, const double *B,
     }
     return ST_OK;
 }
+
+int st_accumulate_stats_double(double *A, double *B, const double *codes,
+                               const double *rows, ptrdiff_t m,
+                               ptrdiff_t n_atoms, ptrdiff_t n_features,
+                               double beta, double scale, ptrdiff_t *support)
+{
+    const ptrdiff_t k = n_atoms, f = n_features;
+    ptrdiff_t i, j, u, v;
+
+    if (k <= 0 || f <= 0 || m < 0) {
+        return ST_ERR_BAD_ARGUMENT;
+    }
+    if (beta != 1) {
+        for (j = 0; j < k * k; ++j) {
+            A[j] *= beta;
+        }
+        for (j = 0; j < k * f; ++j) {
+            B[j] *= beta;
+        }
+    }
+    for (i = 0; i < m; ++i) {
+        const double *restrict a = codes + i * k;
+        const double *restrict x = rows + i * f;
+        ptrdiff_t nnz = 0;
+        for (j = 0; j < k; ++j) {
+            if (a[j] != 0) {
+                support[nnz++] = j;
+            }
+        }
+        for (u = 0; u < nnz; ++u) {
+            const ptrdiff_t p = support[u];
+            const double ap = scale * a[p];
+            double *restrict arow = A + p * k;
+            double *restrict brow = B + p * f;
+            for (v = 0; v < nnz; ++v) {
+                arow[support[v]] += ap * a[support[v]];
+            }
+            for (j = 0; j < f; ++j) {
+                brow[j] += ap * x[j];
+            }
+        }
+    }
+    return ST_OK;
+}

@@ -21,4 +21,18 @@ int st_dict_update_double(double *D, const double *A, const double *B,
                           double unused_tol, double *work, ptrdiff_t *unused,
                           ptrdiff_t *n_unused);
 
+/* The sufficient statistics of online dictionary learning, updated with a
+ * mini-batch of codes (m x n_atoms, dense rows, mostly zero) and signals
+ * (m x n_features):
+ *
+ *   A <- beta A + scale sum_i a_i^T a_i,   B <- beta B + scale sum_i a_i^T x_i,
+ *
+ * touching only the non-zeros of each code: O(m (nnz^2 + nnz n_features))
+ * instead of the dense products' O(m n_atoms (n_atoms + n_features)).
+ * support: n_atoms scratch indices. */
+int st_accumulate_stats_double(double *A, double *B, const double *codes,
+                               const double *rows, ptrdiff_t m,
+                               ptrdiff_t n_atoms, ptrdiff_t n_features,
+                               double beta, double scale, ptrdiff_t *support);
+
 #endif

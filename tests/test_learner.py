@@ -155,3 +155,20 @@ def test_compiled_atom_update_equals_a_numpy_loop():
     unused = _learning.dict_update(D, A, B, 1e-10)
     np.testing.assert_array_equal(unused, [4])
     np.testing.assert_allclose(D, expected, rtol=0, atol=1e-12)
+
+
+def test_compiled_statistics_equal_the_dense_products():
+    from sparsetools._lib import _learning
+
+    rng = np.random.default_rng(4)
+    K, F, m = 20, 9, 30
+    codes = rng.standard_normal((m, K)) * (rng.random((m, K)) < 0.2)
+    codes[3] = 0  # a zero code
+    rows = rng.standard_normal((m, F))
+    A0 = rng.standard_normal((K, K))
+    A0 = A0 @ A0.T
+    B0 = rng.standard_normal((K, F))
+    A, B = A0.copy(), B0.copy()
+    _learning.accumulate_stats(A, B, codes, rows, 0.9, 1.0 / m)
+    np.testing.assert_allclose(A, 0.9 * A0 + codes.T @ codes / m, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(B, 0.9 * B0 + codes.T @ rows / m, rtol=0, atol=1e-12)

@@ -13,6 +13,10 @@ cdef extern from "dict_update.h" nogil:
                               Py_ssize_t n_atoms, Py_ssize_t n_features,
                               double unused_tol, double *work,
                               Py_ssize_t *unused, Py_ssize_t *n_unused)
+    int st_accumulate_stats_double(double *A, double *B, const double *codes,
+                                   const double *rows, Py_ssize_t m,
+                                   Py_ssize_t n_atoms, Py_ssize_t n_features,
+                                   double beta, double scale, Py_ssize_t *support)
 
 
 def dict_update(double[:, ::1] D, const double[:, ::1] A, const double[:, ::1] B,
@@ -30,3 +34,19 @@ def dict_update(double[:, ::1] D, const double[:, ::1] A, const double[:, ::1] B
                                        &work[0], &unused[0], &n_unused)
     check_status(status, "dictionary update")
     return np.asarray(unused[:n_unused]).copy()
+
+
+def accumulate_stats(double[:, ::1] A, double[:, ::1] B, const double[:, ::1] codes,
+                     const double[:, ::1] rows, double beta, double scale):
+    """A <- beta A + scale codes^T codes, B <- beta B + scale codes^T rows, in
+    place, over the non-zeros of each code only."""
+    cdef Py_ssize_t k = A.shape[0], f = B.shape[1], m = codes.shape[0]
+    cdef Py_ssize_t[::1] support = np.empty(k, dtype=np.intp)
+    cdef int status
+    if m == 0:
+        return
+    with nogil:
+        status = st_accumulate_stats_double(&A[0, 0], &B[0, 0], &codes[0, 0],
+                                            &rows[0, 0], m, k, f, beta, scale,
+                                            &support[0])
+    check_status(status, "dictionary statistics")

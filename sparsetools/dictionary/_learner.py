@@ -277,15 +277,15 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     def _online_step(self, rows, codes, rng):
         """Fold a coded mini-batch into A and B, then update every atom once."""
         m = rows.shape[0]
-        codes64, rows64 = codes.astype(np.float64), rows.astype(np.float64)
+        codes64 = np.ascontiguousarray(codes, dtype=np.float64)
+        rows64 = np.ascontiguousarray(rows, dtype=np.float64)
         # forgetting factor of Mairal et al. (2010), as scikit-learn applies it
         t = self.n_steps_
         theta = (t + 1) * m if t < m - 1 else m * m + t + 1 - m
         beta = (theta + 1 - m) / (theta + 1)
-        self._A *= beta
-        self._A += codes64.T @ codes64 / m
-        self._B *= beta
-        self._B += codes64.T @ rows64 / m
+        # A <- beta A + codes^T codes / m, B <- beta B + codes^T rows / m, over
+        # the non-zeros of the codes only
+        _learning.accumulate_stats(self._A, self._B, codes64, rows64, beta, 1.0 / m)
         D = np.array(self.components_, dtype=np.float64, order="C")
         self.components_ = _update_atoms(D, self._A, self._B, rows64, rng).astype(
             rows.dtype)
