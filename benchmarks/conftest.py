@@ -44,6 +44,16 @@ SUITES = {
         "ratios": (("st_lars", "spams"), ("st_lars", "sk_cd"), ("st_cd", "sk_cd"),
                    ("st_lars", "sk_lars")),
     },
+    "dl": {
+        "title": "sparsetools online dictionary learning vs peers (samples visited)",
+        "cell": "steps",
+        "impls": {
+            "st_online": "sparsetools DictionaryLearner online, lasso",
+            "spams": "SPAMS trainDL mode=2",
+            "sklearn": "sklearn MiniBatchDictionaryLearning cd",
+        },
+        "ratios": (("st_online", "spams"), ("st_online", "sklearn")),
+    },
 }
 
 
