@@ -86,7 +86,8 @@ def extensions():
         Extension(
             "sparsetools._lib._learning",
             sources=["sparsetools/_lib/_learning.pyx",
-                     os.path.join(CSRC, "dict_update.c")],
+                     os.path.join(CSRC, "dict_update.c"),
+                     os.path.join(CSRC, "ksvd.c")],
             **common,
         ),
     ]

@@ -1,13 +1,15 @@
-"""DictionaryLearner: online and MOD learning on real patches, and the estimator contract."""
+"""DictionaryLearner: online, K-SVD and MOD learning on real patches, and the estimator
+contract."""
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_digits
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sparsetools import DictionaryLearner, lasso
+from sparsetools import DictionaryLearner, lasso, orthogonal_mp
 from sparsetools.datasets import load_patches
 
 LAMBDA = 0.1692  # about 10 non-zeros on these patches with 256 atoms
@@ -111,6 +113,9 @@ def test_pipeline_with_linear_svc_on_digits():
     (dict(tol=-1.0), ValueError, "tol must be >= 0"),
     (dict(coding="lasso", alpha=-1.0), ValueError, "alpha must be >= 0"),
     (dict(n_nonzero_coefs=0), ValueError, "n_nonzero_coefs must be an int"),
+    (dict(algorithm="ksvd", coding="lasso"), ValueError, "algorithm='ksvd' codes with"),
+    (dict(coding="lasso", coding_tol=0.1), ValueError, "coding_tol applies to"),
+    (dict(coding_tol=-0.1), ValueError, "tol must be >= 0"),
 ])
 def test_bad_parameters_raise(params, error, match):
     X = np.random.default_rng(0).standard_normal((50, 8))
@@ -130,7 +135,9 @@ def test_bad_data_raises():
 
 @parametrize_with_checks([DictionaryLearner(n_components=3, max_iter=2, random_state=0),
                           DictionaryLearner(n_components=3, algorithm="mod", coding="lasso",
-                                            alpha=0.1, max_iter=2, random_state=0)])
+                                            alpha=0.1, max_iter=2, random_state=0),
+                          DictionaryLearner(n_components=3, algorithm="ksvd", max_iter=2,
+                                            random_state=0)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -172,3 +179,118 @@ def test_compiled_statistics_equal_the_dense_products():
     _learning.accumulate_stats(A, B, codes, rows, 0.9, 1.0 / m)
     np.testing.assert_allclose(A, 0.9 * A0 + codes.T @ codes / m, rtol=0, atol=1e-12)
     np.testing.assert_allclose(B, 0.9 * B0 + codes.T @ rows / m, rtol=0, atol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# K-SVD
+# --------------------------------------------------------------------------
+
+def _ksvd_reference(D, X, codes):
+    """Approximate K-SVD pass written plainly on dense codes (Rubinstein et
+    al. 2008, Alg. 5): for each atom, d = E^T g / ||E^T g||, g = E d."""
+    D, codes = D.copy(), codes.copy()
+    for j in range(D.shape[0]):
+        users = np.flatnonzero(codes[:, j])
+        if users.size == 0:
+            continue
+        g = codes[users, j]
+        E = X[users] - codes[users] @ D + np.outer(g, D[j])
+        d = E.T @ g
+        d /= np.linalg.norm(d)
+        codes[users, j] = E @ d
+        D[j] = d
+    return D, codes
+
+
+def test_ksvd_update_matches_numpy_reference():
+    from sparsetools._lib import _learning
+
+    rng = np.random.default_rng(3)
+    X = load_patches(300, images=["camera"], random_state=1)
+    D = X[rng.choice(300, 20, replace=False)] + 0.01 * rng.standard_normal((20, 64))
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    codes = orthogonal_mp(X, D, n_nonzero_coefs=4)
+    codes[:, 7] = 0.0   # an atom no code uses
+    expected_D, expected_codes = _ksvd_reference(D, X, codes)
+
+    C = sp.csr_array(codes)
+    atoms, coefs = C.indices.astype(np.intp), C.data.copy()
+    row_ptr = C.indptr.astype(np.intp)
+    col_pos = np.argsort(atoms, kind="stable")
+    col_ptr = np.concatenate([[0], np.cumsum(np.bincount(atoms, minlength=20))]).astype(np.intp)
+    signal = np.repeat(np.arange(300), np.diff(row_ptr))
+    D_new = D.copy()
+    unused = _learning.ksvd_update(D_new, X, row_ptr, atoms, coefs, col_ptr,
+                                   signal[col_pos], col_pos)
+    assert unused.tolist() == [7]
+    np.testing.assert_allclose(D_new, expected_D, atol=1e-12)
+    got = sp.csr_array((coefs, atoms, row_ptr), shape=codes.shape).toarray()
+    np.testing.assert_allclose(got, expected_codes, atol=1e-12)
+    # each atom step can only lower the error (fixed supports)
+    before = np.linalg.norm(X - codes @ D)
+    after = np.linalg.norm(X - got @ D_new)
+    assert after < before
+
+
+def test_ksvd_update_rejects_inconsistent_indices():
+    from sparsetools._lib import _learning
+
+    D = np.eye(3, 4)
+    X = np.ones((2, 4))
+    row_ptr = np.array([0, 1, 2], dtype=np.intp)
+    atoms = np.array([0, 5], dtype=np.intp)   # atom 5 out of range
+    col_ptr = np.array([0, 1, 2, 2], dtype=np.intp)
+    pos = np.array([0, 1], dtype=np.intp)
+    with pytest.raises(ValueError, match="K-SVD update"):
+        _learning.ksvd_update(D, X, row_ptr, atoms, np.ones(2), col_ptr, pos, pos)
+
+
+def test_ksvd_learns_patches_and_cleans_dictionary():
+    X = load_patches(6000, images=["camera"], random_state=0)
+    X -= X.mean(axis=1, keepdims=True)
+    dl = DictionaryLearner(64, algorithm="ksvd", n_nonzero_coefs=4, max_iter=6, tol=0,
+                           random_state=0).fit(X)
+    errors = np.array(dl.error_)
+    assert dl.n_iter_ == 6
+    # monotone up to the atoms replaced by the clean-up, and a clear gain
+    assert errors[-1] < 0.9 * errors[0]
+    assert np.all(np.diff(errors) < 1e-3 * errors[0])
+    np.testing.assert_allclose(np.linalg.norm(dl.components_, axis=1), 1.0, atol=1e-12)
+    G = np.abs(dl.components_ @ dl.components_.T)
+    np.fill_diagonal(G, 0)
+    assert G.max() <= 0.99 + 1e-12
+    # K-SVD reaches about what MOD reaches from the same start
+    mod = DictionaryLearner(64, algorithm="mod", n_nonzero_coefs=4, max_iter=6, tol=0,
+                            random_state=0).fit(X)
+    assert abs(errors[-1] - mod.error_[-1]) < 0.05 * mod.error_[-1]
+
+
+def test_ksvd_error_constrained_coding():
+    X = load_patches(3000, images=["camera"], random_state=0)
+    X -= X.mean(axis=1, keepdims=True)
+    tol = 64 * 0.08 ** 2
+    dl = DictionaryLearner(32, algorithm="ksvd", coding_tol=tol, max_iter=5, tol=0,
+                           random_state=0).fit(X)
+    codes = dl.transform(X)
+    residual = np.sum((X - codes @ dl.components_) ** 2, axis=1)
+    # every code stops at the tolerance unless it ran out of atoms
+    nnz = (codes != 0).sum(1)
+    assert np.all((residual <= tol * (1 + 1e-9)) | (nnz == 32))
+    # learning lowers the number of atoms the tolerance needs
+    start = DictionaryLearner(32, algorithm="ksvd", coding_tol=tol, max_iter=1,
+                              random_state=0).fit(X)
+    nnz_start = (start.transform(X) != 0).sum(1)
+    assert nnz.mean() < 0.9 * nnz_start.mean()
+
+
+def test_online_resamples_unused_atoms():
+    # 4 distinct signals, 12 atoms: most atoms are never chosen by 1-sparse OMP
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((4, 6))
+    X = np.repeat(base, 50, axis=0) * rng.uniform(0.5, 2.0, size=(200, 1))
+    dl = DictionaryLearner(12, n_nonzero_coefs=1, batch_size=50, max_iter=2, tol=0,
+                           random_state=0).fit(X)
+    np.testing.assert_allclose(np.linalg.norm(dl.components_, axis=1), 1.0, atol=1e-12)
+    # the resampled atoms are (noisy) copies of the data's directions
+    cos = np.abs(dl.components_ @ (base / np.linalg.norm(base, axis=1, keepdims=True)).T)
+    assert np.all(cos.max(axis=1) > 0.99)

@@ -1,7 +1,9 @@
-"""DictionaryLearner: online (Mairal et al.) and MOD dictionary learning on the compiled coders."""
+"""DictionaryLearner: online (Mairal et al.), K-SVD and MOD dictionary learning on the
+compiled coders."""
 import logging
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
@@ -16,7 +18,7 @@ __all__ = ["DictionaryLearner"]
 
 logger = logging.getLogger(__name__)
 
-_ALGORITHMS = ("online", "mod")
+_ALGORITHMS = ("online", "ksvd", "mod")
 _CODINGS = ("omp", "ormp", "lasso")
 
 
@@ -25,7 +27,8 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
     Finds a dictionary ``D`` (atoms as rows, unit norm) and codes ``A`` with
     ``X ~= A @ D``, the codes computed by OMP / ORMP (`n_nonzero_coefs`
-    atoms) or by the lasso (weight `alpha`, exact LARS path).
+    atoms, or until the squared residual is at most `coding_tol`) or by the
+    lasso (weight `alpha`, exact LARS path).
 
     - ``"online"``: online dictionary learning (Mairal, Bach, Ponce & Sapiro,
       2009/2010). Mini-batches are coded against the current dictionary and
@@ -34,6 +37,13 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
       one pass of block-coordinate descent over the atoms, warm-started from
       the previous dictionary, projects every atom onto the unit ball. Atoms
       that no code uses are resampled from the batch.
+    - ``"ksvd"``: approximate K-SVD (Aharon, Elad & Bruckstein, 2006, in the
+      form of Rubinstein, Zibulevsky & Elad, 2008): code all the data with
+      OMP, then update the atoms one after the other, each with its
+      coefficients, by one power-method step on the residual of the signals
+      that use it (``d = E^T g / ||E^T g||``, ``g = E d``), in C. Atoms that
+      no code uses, or that nearly repeat another atom (``|<d_i, d_j>| >
+      0.99``), are replaced by the worst-represented signals.
     - ``"mod"``: the method of optimal directions (Engan, Aase & Husoy,
       1999): code all the data, then set ``D`` to the least-squares
       dictionary for those codes, rows renormalised.
@@ -42,19 +52,27 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     ----------
     n_components : int, default=256
         Number of atoms.
-    algorithm : {"online", "mod"}, default="online"
+    algorithm : {"online", "ksvd", "mod"}, default="online"
         Learning algorithm.
     coding : {"omp", "ormp", "lasso"}, default="omp"
-        Coder used in learning and in `transform`.
+        Coder used in learning and in `transform`; ``"ksvd"`` needs
+        ``"omp"`` or ``"ormp"``.
     n_nonzero_coefs : int, default=None
         ``"omp"``, ``"ormp"``: atoms per code; None: ``max(int(0.1 *
-        n_features), 1)``.
+        n_features), 1)``, or no limit but the width of the data when
+        `coding_tol` is set.
+    coding_tol : float, default=None
+        ``"omp"``, ``"ormp"``: also stop adding atoms to a code once the
+        squared norm of its residual is at most `coding_tol` (the error-
+        constrained coding of K-SVD denoising). None: `n_nonzero_coefs`
+        alone.
     alpha : float, default=None
         ``"lasso"``: weight of the l1 penalty; None means 1.0.
     batch_size : int, default=256
         ``"online"``: samples per mini-batch.
     max_iter : int, default=10
-        Epochs (``"online"``: passes over the data) or ``"mod"`` iterations.
+        Epochs (``"online"``: passes over the data), or ``"ksvd"`` /
+        ``"mod"`` iterations.
     tol : float, default=1e-4
         Stop when the mean objective of an epoch improves on the previous
         one by less than ``tol`` times it; 0 runs all `max_iter` epochs.
@@ -95,12 +113,13 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     """
 
     def __init__(self, n_components=256, *, algorithm="online", coding="omp",
-                 n_nonzero_coefs=None, alpha=None, batch_size=256, max_iter=10, tol=1e-4,
-                 random_state=None, n_jobs=None, verbose=False):
+                 n_nonzero_coefs=None, coding_tol=None, alpha=None, batch_size=256,
+                 max_iter=10, tol=1e-4, random_state=None, n_jobs=None, verbose=False):
         self.n_components = n_components
         self.algorithm = algorithm
         self.coding = coding
         self.n_nonzero_coefs = n_nonzero_coefs
+        self.coding_tol = coding_tol
         self.alpha = alpha
         self.batch_size = batch_size
         self.max_iter = max_iter
@@ -131,6 +150,8 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self._init(X, self._rng)
         if self.algorithm == "online":
             self._fit_online(X, self._rng, self.max_iter)
+        elif self.algorithm == "ksvd":
+            self._fit_ksvd(X, self._rng)
         else:
             self._fit_mod(X, self._rng)
         return self
@@ -216,14 +237,20 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         check_float(self.tol, "tol", min_val=0.0)
         if not isinstance(self.verbose, (bool, np.bool_, int)):
             raise TypeError(f"verbose must be a bool; got {self.verbose!r}.")
+        if self.coding == "lasso" and self.coding_tol is not None:
+            raise ValueError("coding_tol applies to coding='omp' or 'ormp'; got "
+                             f"coding='lasso' with coding_tol={self.coding_tol!r}.")
+        if self.algorithm == "ksvd" and self.coding == "lasso":
+            raise ValueError("algorithm='ksvd' codes with coding='omp' or 'ormp'; got "
+                             "coding='lasso'.")
         self._coder_params(self.n_components, n_features)
 
     def _coder_params(self, n_components, n_features):
         """The checked coding plan (see sparsetools.coding._dispatch)."""
         return check_coder("lasso_lars" if self.coding == "lasso" else self.coding,
                            n_components, n_features,
-                           n_nonzero_coefs=self.n_nonzero_coefs, alpha=self.alpha,
-                           n_jobs=self.n_jobs)
+                           n_nonzero_coefs=self.n_nonzero_coefs, tol=self.coding_tol,
+                           alpha=self.alpha, n_jobs=self.n_jobs)
 
     def _code(self, X, D):
         D = D.astype(X.dtype, copy=False)
@@ -291,6 +318,51 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             rows.dtype)
         self.n_steps_ += 1
 
+    def _fit_ksvd(self, X, rng):
+        D = self.components_.astype(np.float64)
+        X64 = np.ascontiguousarray(X, dtype=np.float64)
+        previous = None
+        with blas_threads(1 if self.n_jobs is None else max(1, abs(self.n_jobs))):
+            for _ in range(self.max_iter):
+                row_ptr, atoms, coefs = self._code_csr(X, D.astype(X.dtype))
+                codes = sp.csr_array((coefs, atoms, row_ptr), shape=(X.shape[0], D.shape[0]))
+                mean = 0.5 * _row_sqnorms(X64 - codes @ D).sum() / X.shape[0]
+                self.error_.append(mean)
+                self.n_iter_ += 1
+                if self.verbose:
+                    logger.info("DictionaryLearner K-SVD iteration %d: mean objective %.6g",
+                                self.n_iter_, mean)
+                signal = np.repeat(np.arange(X.shape[0]), np.diff(row_ptr))
+                col_pos = np.argsort(atoms, kind="stable")
+                col_ptr = np.zeros(D.shape[0] + 1, dtype=np.intp)
+                np.cumsum(np.bincount(atoms, minlength=D.shape[0]), out=col_ptr[1:])
+                unused = _learning.ksvd_update(D, X64, row_ptr, atoms, coefs, col_ptr,
+                                               signal[col_pos], col_pos)
+                # coefs now hold the updated coefficients
+                residual = _row_sqnorms(X64 - codes @ D)
+                _replace_atoms(D, X64, residual, unused)
+                self.components_ = D.astype(X.dtype)
+                if previous is not None and previous - mean < self.tol * abs(previous):
+                    break
+                previous = mean
+
+    def _code_csr(self, X, D):
+        """Codes of the rows of X over D as CSR arrays (row_ptr, atoms, coefs
+        in float64), computed chunk by chunk so that the dense codes of all of
+        X never exist at once."""
+        plan = self._coder_params(D.shape[0], D.shape[1])
+        row_ptr = np.zeros(X.shape[0] + 1, dtype=np.intp)
+        atoms, coefs = [], []
+        for start in range(0, X.shape[0], _CODE_CHUNK):
+            chunk = run_coder(plan, X[start:start + _CODE_CHUNK], D)
+            rows, cols = np.nonzero(chunk)
+            counts = np.bincount(rows, minlength=chunk.shape[0])
+            np.cumsum(counts, out=row_ptr[start + 1:start + 1 + chunk.shape[0]])
+            row_ptr[start + 1:start + 1 + chunk.shape[0]] += row_ptr[start]
+            atoms.append(cols.astype(np.intp))
+            coefs.append(chunk[rows, cols].astype(np.float64))
+        return row_ptr, np.concatenate(atoms), np.concatenate(coefs)
+
     def _fit_mod(self, X, rng):
         D = self.components_.astype(np.float64)
         X64 = X.astype(np.float64)
@@ -322,6 +394,33 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             previous = mean
 
 
+#: Signals coded at once by K-SVD before their codes are made sparse.
+_CODE_CHUNK = 8192
+#: K-SVD replaces an atom whose inner product with an earlier one exceeds this.
+_MAX_COHERENCE = 0.99
+
+
+def _row_sqnorms(R):
+    return np.einsum("ij,ij->i", R, R)
+
+
+def _replace_atoms(D, X, residual, unused):
+    """K-SVD's dictionary clean-up, in place: the atoms in `unused`, and atoms
+    nearly equal (up to sign) to an earlier atom, become the worst-represented
+    signals (largest `residual`), normalised, each signal used once."""
+    G = np.abs(D @ D.T)
+    np.fill_diagonal(G, 0.0)
+    repeated = np.flatnonzero(np.tril(G).max(axis=1) > _MAX_COHERENCE)
+    replace = np.union1d(np.asarray(unused, dtype=np.intp), repeated)
+    if replace.size == 0:
+        return
+    norms = np.sqrt(_row_sqnorms(X))
+    candidates = np.argsort(-np.where(norms > 0, residual, -np.inf), kind="stable")
+    candidates = candidates[norms[candidates] > 0][:replace.size]
+    for j, i in zip(replace, candidates):
+        D[j] = X[i] / norms[i]
+
+
 def _update_atoms(D, A, B, rows, rng):
     """One pass of block-coordinate descent over the atoms (Mairal et al., Alg. 2).
 
@@ -332,7 +431,7 @@ def _update_atoms(D, A, B, rows, rng):
     scale = max(float(np.max(np.diagonal(A))), 1e-300)
     unused = _learning.dict_update(D, A, B, 1e-10 * scale)
     for j in unused:
-        new = rows[rng.integers(rows.shape[0])].copy()
+        new = rows[rng.randint(rows.shape[0])].copy()
         new += 1e-3 * rng.standard_normal(new.shape) * (np.abs(new).max() or 1.0)
         D[j] = new / np.linalg.norm(new)
     return D

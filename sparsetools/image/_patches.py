@@ -30,10 +30,18 @@ def _positions(size, patch, step):
     """Top-left corners along one axis: every `step`, plus the last one so
     that every pixel is covered."""
     last = size - patch
-    pos = np.arange(0, last + 1, step)
+    pos = np.arange(0, last + 1, step, dtype=np.intp)
     if pos[-1] != last:
-        pos = np.append(pos, last)
+        pos = np.append(pos, np.intp(last))
     return pos
+
+
+def _coverage(pos, patch, size):
+    """How many patches starting at `pos` cover each pixel of an axis."""
+    diff = np.zeros(size + 1, dtype=np.intp)
+    np.add.at(diff, pos, 1)
+    np.add.at(diff, pos + patch, -1)
+    return np.cumsum(diff[:-1])
 
 
 def _axis_parts(pos, step):
@@ -44,11 +52,6 @@ def _axis_parts(pos, step):
     if n_regular < len(pos):
         parts.append((slice(int(pos[-1]), int(pos[-1]) + 1), slice(n_regular, n_regular + 1)))
     return parts
-
-
-def _shift(target, offset):
-    """A target slice moved by `offset` pixels."""
-    return slice(target.start + offset, target.stop + offset, target.step)
 
 
 def _layout(shape, color, name):
@@ -141,8 +144,8 @@ def reconstruct_from_patches(patches, image_shape, *, stride=1, color=False):
 
     The inverse of :func:`extract_patches` with the same `stride` and
     `color`: every pixel is the mean of the patch values that cover it, so
-    unmodified patches give the images back exactly. The overlaps are added
-    one patch offset at a time over all patches at once, as strided slices.
+    unmodified patches give the images back exactly. The patches are summed
+    into place by a compiled (Numba) loop.
 
     Parameters
     ----------
@@ -192,19 +195,10 @@ def reconstruct_from_patches(patches, image_shape, *, stride=1, color=False):
         raise ValueError(
             f"{P.shape[0]} patches do not match image_shape {shape} with stride "
             f"{(sh, sw)}: expected {n * len(ys) * len(xs)}.")
-    P = P.reshape(n, len(ys), len(xs), ph, pw, c)
+    from sparsetools._numba._patches import add_patches  # numba loads on first use
+
+    P = np.ascontiguousarray(P.reshape(n, len(ys), len(xs), ph, pw, c))
     out = np.zeros((n, h, w, c), dtype=P.dtype)
-    counts = np.zeros((h, w), dtype=P.dtype)
-    y_parts, x_parts = _axis_parts(ys, sh), _axis_parts(xs, sw)
-    for dy in range(ph):
-        for dx in range(pw):
-            # one patch offset at a time: its targets are distinct, and the
-            # regular grid is a strided slice
-            for ty, sy in y_parts:
-                for tx, sx in x_parts:
-                    target_y = _shift(ty, dy)
-                    target_x = _shift(tx, dx)
-                    out[:, target_y, target_x] += P[:, sy, sx, dy, dx]
-                    counts[target_y, target_x] += 1
-    out /= counts[None, :, :, None]
+    add_patches(P, ys, xs, out)
+    out /= np.multiply.outer(_coverage(ys, ph, h), _coverage(xs, pw, w))[None, :, :, None]
     return out.reshape(shape)
