@@ -176,6 +176,52 @@ def format_table(rows, suite):
     return "\n".join(lines)
 
 
+#: Methods of the denoising table (benchmarks/bench_denoise.py), in column order.
+DENOISERS = {"st": "sparsetools DictionaryDenoiser (K-SVD)",
+             "sklearn": "scikit-learn dictionary-learning example (best transform)",
+             "tv": "skimage TV Chambolle (oracle weight)",
+             "wavelet": "skimage wavelet BayesShrink",
+             "nl_means": "skimage non-local means"}
+
+
+def denoise_rows(results):
+    """Per (image, sigma): PSNR, SSIM and seconds of each denoiser, and the
+    PSNR margin of sparsetools over the best of scikit-learn, TV and wavelet."""
+    cells = {}
+    for r in results:
+        if r["suite"] == "denoise":
+            cells.setdefault((r["image"], r["sigma"]), {})[r["impl"]] = r
+    rows = []
+    for (image, sigma), cell in sorted(cells.items()):
+        peers = [cell[m]["psnr"] for m in ("sklearn", "tv", "wavelet") if m in cell]
+        margin = cell["st"]["psnr"] - max(peers) if "st" in cell and peers else None
+        rows.append({"image": image, "sigma": sigma,
+                     "noisy_psnr": next(iter(cell.values()))["noisy_psnr"],
+                     "methods": {m: {k: cell[m][k] for k in ("psnr", "ssim", "seconds",
+                                                            "variant")}
+                                 for m in cell},
+                     "st_margin_db": margin})
+    return rows
+
+
+def format_denoise_table(rows):
+    """The denoising rows as text: PSNR / SSIM / seconds per method."""
+    head = (f"{'image':>10} {'sigma':>5} {'noisy':>6} "
+            + " ".join(f"{m:>20}" for m in DENOISERS) + f" {'st-best':>8}")
+    lines = [head, "-" * len(head)]
+    for row in rows:
+        cells = []
+        for m in DENOISERS:
+            r = row["methods"].get(m)
+            cells.append(f"{r['psnr']:6.2f}/{r['ssim']:.3f}/{r['seconds']:5.1f}s"
+                         if r else f"{'-':>20}")
+        margin = row["st_margin_db"]
+        lines.append(f"{row['image']:>10} {row['sigma']:>5} {row['noisy_psnr']:6.2f} "
+                     + " ".join(f"{c:>20}" for c in cells)
+                     + (f" {margin:+8.2f}" if margin is not None else f" {'-':>8}"))
+    return "\n".join(lines)
+
+
 @pytest.hookimpl(trylast=True)  # after pytest-benchmark's own tables
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     results = config.stash.get(RESULTS, [])
@@ -195,6 +241,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                                for k, v in spec["impls"].items()) + ".")
         tr.write_line("Ratios are sparsetools signals/s over the peer's, same run "
                       "(> 1: sparsetools faster).")
+    rows = denoise_rows(results)
+    if rows:
+        tables["denoise"] = rows
+        tr.section("denoising: PSNR (dB) / SSIM / seconds, outputs clipped to [0, 1]")
+        tr.write_line(format_denoise_table(rows))
+        tr.write_line("")
+        tr.write_line("Columns: " + "; ".join(f"{k} = {v}" for k, v in DENOISERS.items())
+                      + "; st-best = sparsetools PSNR minus the best of sklearn, tv "
+                      "and wavelet.")
     path = config.getoption("--report", default=None)
     if path:
         import sklearn

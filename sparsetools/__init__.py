@@ -17,6 +17,7 @@ except ImportError as exc:  # pragma: no cover - depends on the build
 
 from sparsetools.coding import SparseCoder, lasso, orthogonal_mp, threshold
 from sparsetools.dictionary import DictionaryLearner
+from sparsetools.image import DictionaryDenoiser
 
-__all__ = ["DictionaryLearner", "SparseCoder", "lasso", "orthogonal_mp", "threshold",
+__all__ = ["DictionaryDenoiser", "DictionaryLearner", "SparseCoder", "lasso", "orthogonal_mp", "threshold",
            "__version__"]

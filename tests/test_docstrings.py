@@ -14,6 +14,8 @@ MODULES = [
     "sparsetools.metrics._quality",
     "sparsetools.image._patches",
     "sparsetools.dictionary._learner",
+    "sparsetools.image._denoise",
+    "sparsetools.image._denoiser",
 ]
 
 

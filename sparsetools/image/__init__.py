@@ -1,4 +1,6 @@
-"""Image tools: patches of image batches, and images back from patches."""
+"""Image tools: patches of image batches and back, and sparse-coding denoising."""
+from sparsetools.image._denoise import denoise_sparse
+from sparsetools.image._denoiser import DictionaryDenoiser
 from sparsetools.image._patches import extract_patches, reconstruct_from_patches
 
-__all__ = ["extract_patches", "reconstruct_from_patches"]
+__all__ = ["DictionaryDenoiser", "denoise_sparse", "extract_patches", "reconstruct_from_patches"]
