@@ -11,7 +11,7 @@ scikit-image's). Each method gets the true sigma where it takes one:
   noisy image itself (100,000 patches of 8x8, 256 atoms, 10 iterations), then
   every overlapping patch denoised (K-SVD denoising, Elad & Aharon 2006);
 * ``sklearn``: scikit-learn's "Image denoising using dictionary learning"
-  example on the whole image: 7x7 patches, 20,000 of them (the example's
+  example on the whole image (7x7x3 patches for color): 7x7 patches, 20,000 of them (the example's
   scale) centred and scaled per feature,
   ``MiniBatchDictionaryLearning(n_components=50, batch_size=200, alpha=1.0,
   max_iter=10)``, then every patch coded with the example's transforms OMP 1
@@ -65,7 +65,7 @@ def quality(clean, out, is_color):
     from sparsetools.metrics import psnr, ssim
 
     out = np.clip(out, 0.0, 1.0)
-    return float(psnr(clean, out)), float(ssim(clean, out, color=is_color))
+    return float(psnr(clean, out, color=is_color)), float(ssim(clean, out, color=is_color))
 
 
 def run_st(noisy, sigma, is_color):
@@ -144,8 +144,6 @@ def bench_denoise(benchmark, bench_results, noisy_images, image, sigma255, metho
 
     clean, noisy, is_color = noisy_images[image, sigma255]
     sigma = sigma255 / 255.0
-    if method == "sklearn" and is_color:
-        pytest.skip("scikit-learn's example is for gray images")
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         outputs = benchmark.pedantic(RUNNERS[method], args=(noisy, sigma, is_color),

@@ -6,23 +6,41 @@ from sparsetools.coding._dispatch import check_coder, run_coder
 from sparsetools.image._patches import _check_stride, _coverage, _pair, _positions
 from sparsetools.utils._validation import check_array, check_float, float_dtype
 
-__all__ = ["denoise_sparse", "patch_coding_plan", "DEFAULT_GAIN"]
+__all__ = ["denoise_sparse", "noise_tolerance", "patch_coding_plan", "remove_patch_means"]
 
 #: Patches coded at once: bounds the memory of the patches and their codes.
 _CHUNK = 8192
-#: Elad & Aharon (2006): stop coding a patch once ||r||^2 <= n (gain sigma)^2.
-DEFAULT_GAIN = 1.15
+#: Standard deviations of the noise energy above its mean at which coding
+#: stops: the gain 1.15 of Elad & Aharon (2006) for 8x8 patches,
+#: 64 (1.15 sigma)^2 = sigma^2 (64 + Z sqrt(2 * 64)).
+_Z = (1.15 ** 2 - 1.0) * 64 / np.sqrt(2 * 64)
+
+
+def noise_tolerance(sigma, n_values, n_means=0):
+    """Squared-residual tolerance for patches of `n_values` values with
+    Gaussian noise of deviation `sigma`, `n_means` means removed.
+
+    The noise left in such a patch has ``m = n_values - n_means`` degrees of
+    freedom, and its squared norm ``sigma^2 chi^2_m`` mean ``m sigma^2`` and
+    deviation ``sqrt(2 m) sigma^2``; coding stops ``1.82`` deviations above
+    the mean, which for 8x8 gray patches is Elad & Aharon's ``64 (1.15
+    sigma)^2`` and stays at the same quantile for other patch sizes and for
+    color.
+    """
+    m = max(n_values - n_means, 0)
+    return float(sigma ** 2 * (m + _Z * np.sqrt(2.0 * m)))
 
 
 def patch_coding_plan(n_components, n_features, *, sigma=None, tol=None,
-                      n_nonzero_coefs=None, n_jobs=None):
+                      n_nonzero_coefs=None, n_means=0, n_jobs=None):
     """The OMP plan that codes patches of width `n_features`.
 
-    With `sigma`, the squared-residual tolerance is ``n_features * (1.15 *
-    sigma)**2`` and at most half the patch width of atoms are used unless
-    `n_nonzero_coefs` says otherwise; with `tol`, that tolerance; otherwise
-    `n_nonzero_coefs` atoms (OMP's default when None). Returns ``(plan,
-    tol)`` with the tolerance in force (None without one).
+    With `sigma`, the squared-residual tolerance is
+    :func:`noise_tolerance` (``n_means``: means removed from each patch) and
+    at most half the patch width of atoms are used unless `n_nonzero_coefs`
+    says otherwise; with `tol`, that tolerance; otherwise `n_nonzero_coefs`
+    atoms (OMP's default when None). Returns ``(plan, tol)`` with the
+    tolerance in force (None without one).
     """
     sigma = check_float(sigma, "sigma", min_val=0.0, allow_none=True)
     tol = check_float(tol, "tol", min_val=0.0, allow_none=True)
@@ -30,7 +48,7 @@ def patch_coding_plan(n_components, n_features, *, sigma=None, tol=None,
         raise ValueError(f"give sigma or tol, not both; got sigma={sigma!r} and "
                          f"tol={tol!r}.")
     if sigma is not None:
-        tol = n_features * (DEFAULT_GAIN * sigma) ** 2
+        tol = noise_tolerance(sigma, n_features, n_means)
         if n_nonzero_coefs is None:
             n_nonzero_coefs = max(1, min(n_features // 2, n_components))
     plan = check_coder("omp", n_components, n_features, n_nonzero_coefs=n_nonzero_coefs,
@@ -62,9 +80,11 @@ def denoise_sparse(images, dictionary, patch_size, *, stride=1, color=False, sig
     Every patch (on a grid of `stride`, the last row and column touching the
     borders) is coded by OMP over `dictionary` and replaced by its
     reconstruction; each pixel becomes the mean of the reconstructions that
-    cover it. With `sigma`, OMP stops once a patch's squared residual is at
-    most ``n_pixels * (1.15 * sigma)**2``, the rule of K-SVD denoising (Elad &
-    Aharon, 2006). Patches are coded in chunks, so memory stays bounded.
+    cover it. With `sigma`, OMP stops once a patch's squared residual is
+    below what the noise alone would leave (the rule of K-SVD denoising,
+    Elad & Aharon, 2006: ``64 (1.15 sigma)^2`` for 8x8 gray patches; see
+    :func:`noise_tolerance`). Patches are coded in chunks, so memory stays
+    bounded.
 
     Parameters
     ----------
@@ -89,8 +109,8 @@ def denoise_sparse(images, dictionary, patch_size, *, stride=1, color=False, sig
         Most atoms per patch. None: half the patch width with `sigma`, no
         limit with `tol`, OMP's default (a tenth of the width) otherwise.
     remove_mean : bool, default=True
-        Code each patch without its mean, and add the mean back (the
-        dictionary should have been learned the same way).
+        Code each patch without its mean (per channel), and add the mean
+        back; the dictionary should have been learned the same way.
     n_jobs : int, default=None
         Threads for coding; None means 1, -1 all cores.
 
@@ -143,10 +163,20 @@ def denoise_sparse(images, dictionary, patch_size, *, stride=1, color=False, sig
             f"dictionary atoms have {D.shape[1]} values but patches of size "
             f"{(ph, pw)} with {c} channel(s) have {ph * pw * c}.")
     plan, _ = patch_coding_plan(D.shape[0], D.shape[1], sigma=sigma, tol=tol,
+                                n_means=c if remove_mean else 0,
                                 n_nonzero_coefs=n_nonzero_coefs, n_jobs=n_jobs)
     out = _denoise(arr, D, (ph, pw), stride, plan, remove_mean)
     out = out if color else out[..., 0]
     return out[0] if single else out
+
+
+def remove_patch_means(P, n_channels):
+    """Subtract from each flattened patch (rows of P, pixels then channels) its
+    mean in each channel, in place; returns the means, (n_patches, 1, c)."""
+    view = P.reshape(len(P), -1, n_channels)
+    means = view.mean(axis=1, keepdims=True)
+    view -= means
+    return means
 
 
 def _work_units(n, ny, nx):
@@ -180,12 +210,10 @@ def _denoise(arr, D, patch_size, stride, plan, remove_mean):
         P = windows[:, :, :, 0][:, rel][:, :, xs]   # (m, len(rel), len(xs), ph, pw, c)
         shape = P.shape
         P = np.ascontiguousarray(P).reshape(-1, ph * pw * c)
-        if remove_mean:
-            means = P.mean(axis=1, keepdims=True)
-            P -= means
+        means = remove_patch_means(P, c) if remove_mean else None
         P = run_coder(plan, P, D) @ D
         if remove_mean:
-            P += means
+            P.reshape(len(P), -1, c)[...] += means
         add_patches(P.reshape(shape), rel, xs, sums[i0:i1, y0:y1])
     counts = np.multiply.outer(_coverage(ys, ph, h), _coverage(xs, pw, w))
     sums /= counts[None, :, :, None].astype(sums.dtype)

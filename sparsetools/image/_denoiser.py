@@ -6,7 +6,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sparsetools.dictionary._learner import DictionaryLearner
-from sparsetools.image._denoise import _as_images, _denoise, patch_coding_plan
+from sparsetools.image._denoise import (
+    _as_images,
+    _denoise,
+    patch_coding_plan,
+    remove_patch_means,
+)
 from sparsetools.image._patches import _check_stride, _pair, extract_patches
 from sparsetools.utils._validation import check_int
 
@@ -21,9 +26,9 @@ class DictionaryDenoiser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     :class:`~sparsetools.DictionaryLearner`; `transform` codes every
     overlapping patch of each image by OMP over it and averages the
     reconstructions (:func:`~sparsetools.image.denoise_sparse`). With
-    `sigma`, OMP stops once a patch's squared residual is at most
-    ``n_pixels * (1.15 * sigma)**2``, in learning and in denoising, as in
-    K-SVD denoising (Elad & Aharon, 2006); fit and transform on the same
+    `sigma`, OMP stops once a patch's squared residual is below what the
+    noise alone would leave (``64 (1.15 sigma)^2`` for 8x8 gray patches), in
+    learning and in denoising, as in K-SVD denoising (Elad & Aharon, 2006); fit and transform on the same
     noisy images to denoise them with a dictionary learned from themselves.
 
     Takes either flattened rows plus `image_shape` (so it sits in a
@@ -61,7 +66,8 @@ class DictionaryDenoiser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         channels. With `image_shape`, its length says so and `color` must
         agree.
     remove_mean : bool, default=True
-        Learn and code patches without their mean, added back after.
+        Learn and code patches without their mean (per channel), added back
+        after.
     max_patches : int, default=100_000
         Most training patches, drawn at random from all the overlapping
         patches of the training images.
@@ -165,7 +171,7 @@ class DictionaryDenoiser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         P = _sample_patches(images, ph, pw, self._max_patches, rng)
         if self.remove_mean:
-            P -= P.mean(axis=1, keepdims=True)
+            remove_patch_means(P, images.shape[3])
         n_nonzero_coefs, coding_tol = plan_params
         self.learner_ = DictionaryLearner(
             self.n_components, algorithm=self.algorithm, coding="omp",
@@ -200,6 +206,7 @@ class DictionaryDenoiser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         D = self.components_.astype(images.dtype, copy=False)
         plan, _ = patch_coding_plan(D.shape[0], D.shape[1], sigma=self.sigma, tol=self.tol,
                                     n_nonzero_coefs=self.n_nonzero_coefs,
+                                    n_means=images.shape[3] if self.remove_mean else 0,
                                     n_jobs=self.n_jobs)
         return restore(_denoise(images, D, (ph, pw), stride, plan, self.remove_mean))
 
@@ -227,6 +234,7 @@ class DictionaryDenoiser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         n_values = ph * pw * c
         plan, tol = patch_coding_plan(self.n_components, n_values, sigma=self.sigma,
                                       tol=self.tol, n_nonzero_coefs=self.n_nonzero_coefs,
+                                      n_means=c if self.remove_mean else 0,
                                       n_jobs=self.n_jobs)
         return (ph, pw), stride, (plan[1][0], tol)
 
