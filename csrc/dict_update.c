@@ -8,20 +8,23 @@
 #include "st_status.h"
 
 ST_HOT_CLONES
-int st_dict_update_double(double *D, const double *A, const double *B,
-                          ptrdiff_t n_atoms, ptrdiff_t n_features,
-                          double unused_tol, double *work, ptrdiff_t *unused,
-                          ptrdiff_t *n_unused)
+int st_dict_update_block_double(double *D, const double *A, const double *B,
+                                const double *AD, ptrdiff_t n_atoms,
+                                ptrdiff_t n_features, ptrdiff_t j0, ptrdiff_t j1,
+                                double unused_tol, double *D_old, double *work,
+                                ptrdiff_t *unused, ptrdiff_t *n_unused)
 {
     const ptrdiff_t k = n_atoms, f = n_features;
     ptrdiff_t i, j, l;
     double *restrict g = work;
 
-    if (k <= 0 || f <= 0) {
+    if (k <= 0 || f <= 0 || j0 < 0 || j1 > k || j0 > j1) {
         return ST_ERR_BAD_ARGUMENT;
     }
-    *n_unused = 0;
-    for (j = 0; j < k; ++j) {
+    for (i = 0; i < (j1 - j0) * f; ++i) {
+        D_old[i] = D[j0 * f + i];
+    }
+    for (j = j0; j < j1; ++j) {
         const double *restrict aj = A + j * k;
         const double ajj = aj[j];
         double *restrict dj = D + j * f;
@@ -30,16 +33,18 @@ int st_dict_update_double(double *D, const double *A, const double *B,
             unused[(*n_unused)++] = j;
             continue;
         }
-        /* g = A_j D, the atoms weighted by row j of A */
+        /* g = A_j D with the current atoms: the GEMM's row, plus the changes
+         * of the atoms of this block updated before j */
         for (i = 0; i < f; ++i) {
-            g[i] = 0;
+            g[i] = AD[(j - j0) * f + i];
         }
-        for (l = 0; l < k; ++l) {
+        for (l = j0; l < j; ++l) {
             const double c = aj[l];
             if (c != 0) {
                 const double *restrict dl = D + l * f;
+                const double *restrict ol = D_old + (l - j0) * f;
                 for (i = 0; i < f; ++i) {
-                    g[i] += c * dl[i];
+                    g[i] += c * (dl[i] - ol[i]);
                 }
             }
         }
@@ -100,4 +105,42 @@ int st_accumulate_stats_double(double *A, double *B, const double *codes,
         }
     }
     return ST_OK;
+}
+
+double st_sparse_half_sqerr_double(const double *codes, const double *rows,
+                                   const double *D, ptrdiff_t m, ptrdiff_t n_atoms,
+                                   ptrdiff_t n_features, ptrdiff_t *support,
+                                   double *work)
+{
+    const ptrdiff_t k = n_atoms, f = n_features;
+    double *restrict r = work;
+    double total = 0;
+    ptrdiff_t i, j, u;
+
+    for (i = 0; i < m; ++i) {
+        const double *restrict a = codes + i * k;
+        const double *restrict x = rows + i * f;
+        ptrdiff_t nnz = 0;
+        double sq = 0;
+        for (j = 0; j < k; ++j) {
+            if (a[j] != 0) {
+                support[nnz++] = j;
+            }
+        }
+        for (j = 0; j < f; ++j) {
+            r[j] = x[j];
+        }
+        for (u = 0; u < nnz; ++u) {
+            const double c = a[support[u]];
+            const double *restrict d = D + support[u] * f;
+            for (j = 0; j < f; ++j) {
+                r[j] -= c * d[j];
+            }
+        }
+        for (j = 0; j < f; ++j) {
+            sq += r[j] * r[j];
+        }
+        total += sq;
+    }
+    return 0.5 * total;
 }

@@ -7,19 +7,27 @@
  *
  * Atoms with A_jj <= unused_tol are not updated; their indices go to
  * unused[] (the caller resamples them).  Sequential over the atoms, as the
- * method requires; float64. */
+ * method requires, in blocks whose products A_j D come from one GEMM;
+ * float64. */
 #ifndef SPARSETOOLS_DICT_UPDATE_H
 #define SPARSETOOLS_DICT_UPDATE_H
 
 #include <stddef.h>
 
-/* D: n_atoms x n_features, updated in place; work: n_features scalars;
- * unused: n_atoms indices out, *n_unused their count.
+/* The update of the atoms j0 <= j < j1 of that pass, given AD = A[j0:j1] D
+ * ((j1 - j0) x n_features) computed from the atoms as they were before the
+ * block (one GEMM by the caller): the changes of the block's earlier atoms
+ * are added to A_j D as the pass goes, so the result is the sequential
+ * pass's.  Running the blocks j0 = 0, b, 2b, ... in order, each with its
+ * GEMM, is one pass.  D: n_atoms x n_features, updated in place; D_old:
+ * (j1 - j0) x n_features scratch; work: n_features scalars; unused: indices
+ * out, *n_unused incremented for each.
  * Returns ST_OK or ST_ERR_BAD_ARGUMENT. */
-int st_dict_update_double(double *D, const double *A, const double *B,
-                          ptrdiff_t n_atoms, ptrdiff_t n_features,
-                          double unused_tol, double *work, ptrdiff_t *unused,
-                          ptrdiff_t *n_unused);
+int st_dict_update_block_double(double *D, const double *A, const double *B,
+                                const double *AD, ptrdiff_t n_atoms,
+                                ptrdiff_t n_features, ptrdiff_t j0, ptrdiff_t j1,
+                                double unused_tol, double *D_old, double *work,
+                                ptrdiff_t *unused, ptrdiff_t *n_unused);
 
 /* The sufficient statistics of online dictionary learning, updated with a
  * mini-batch of codes (m x n_atoms, dense rows, mostly zero) and signals
@@ -34,5 +42,14 @@ int st_accumulate_stats_double(double *A, double *B, const double *codes,
                                const double *rows, ptrdiff_t m,
                                ptrdiff_t n_atoms, ptrdiff_t n_features,
                                double beta, double scale, ptrdiff_t *support);
+
+/* Sum over the rows of 0.5 ||x_i - a_i D||^2, from the non-zeros of each code
+ * (m x n_atoms dense rows, mostly zero): O(m nnz n_features) instead of a
+ * dense product's O(m n_atoms n_features).  support: n_atoms scratch indices;
+ * work: n_features scalars. */
+double st_sparse_half_sqerr_double(const double *codes, const double *rows,
+                                   const double *D, ptrdiff_t m, ptrdiff_t n_atoms,
+                                   ptrdiff_t n_features, ptrdiff_t *support,
+                                   double *work);
 
 #endif

@@ -142,11 +142,12 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
-def test_compiled_atom_update_equals_a_numpy_loop():
+@pytest.mark.parametrize("K", [12, 32, 100])   # one block, exactly one, 3 and a part
+def test_compiled_atom_update_equals_a_numpy_loop(K):
     from sparsetools._lib import _learning
 
     rng = np.random.default_rng(3)
-    K, F = 12, 7
+    F = 7
     codes = rng.standard_normal((40, K)) * (rng.random((40, K)) < 0.3)
     codes[:, 4] = 0  # an unused atom
     X = rng.standard_normal((40, F))
@@ -294,3 +295,16 @@ def test_online_resamples_unused_atoms():
     # the resampled atoms are (noisy) copies of the data's directions
     cos = np.abs(dl.components_ @ (base / np.linalg.norm(base, axis=1, keepdims=True)).T)
     assert np.all(cos.max(axis=1) > 0.99)
+
+
+def test_sparse_objective_equals_the_dense_residual():
+    from sparsetools._lib import _learning
+
+    rng = np.random.default_rng(5)
+    codes = rng.standard_normal((30, 20)) * (rng.random((30, 20)) < 0.2)
+    codes[4] = 0.0
+    rows = rng.standard_normal((30, 9))
+    D = rng.standard_normal((20, 9))
+    expected = 0.5 * np.sum((rows - codes @ D) ** 2)
+    assert _learning.half_sqerr(codes, rows, D) == pytest.approx(expected, rel=1e-13)
+    assert _learning.half_sqerr(codes[:0], rows[:0], D) == 0.0

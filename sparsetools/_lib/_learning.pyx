@@ -6,18 +6,29 @@ arguments and releases the GIL around the kernel.
 """
 import numpy as np
 
+from scipy.linalg.cython_blas cimport dgemm
+
 include "_status.pxi"
+
+#: Atoms per block of the online update: one GEMM per block.
+BLOCK = 32
 
 
 cdef extern from "dict_update.h" nogil:
-    int st_dict_update_double(double *D, const double *A, const double *B,
-                              Py_ssize_t n_atoms, Py_ssize_t n_features,
-                              double unused_tol, double *work,
-                              Py_ssize_t *unused, Py_ssize_t *n_unused)
+    int st_dict_update_block_double(double *D, const double *A, const double *B,
+                                    const double *AD, Py_ssize_t n_atoms,
+                                    Py_ssize_t n_features, Py_ssize_t j0,
+                                    Py_ssize_t j1, double unused_tol, double *D_old,
+                                    double *work, Py_ssize_t *unused,
+                                    Py_ssize_t *n_unused)
     int st_accumulate_stats_double(double *A, double *B, const double *codes,
                                    const double *rows, Py_ssize_t m,
                                    Py_ssize_t n_atoms, Py_ssize_t n_features,
                                    double beta, double scale, Py_ssize_t *support)
+    double st_sparse_half_sqerr_double(const double *codes, const double *rows,
+                                       const double *D, Py_ssize_t m, Py_ssize_t n_atoms,
+                                       Py_ssize_t n_features, Py_ssize_t *support,
+                                       double *work)
 
 
 cdef extern from "ksvd.h" nogil:
@@ -35,14 +46,36 @@ def dict_update(double[:, ::1] D, const double[:, ::1] A, const double[:, ::1] B
     """One block-coordinate pass over the atoms (rows of D, in place).
 
     Returns the indices of the atoms left alone because A_jj <= unused_tol.
+    Blocks of atoms get their products A_j D from one GEMM (BLAS), the rest
+    of the update runs in C; the result is the sequential pass's.
     """
-    cdef Py_ssize_t k = D.shape[0], f = D.shape[1], n_unused = 0
+    cdef Py_ssize_t k = D.shape[0], f = D.shape[1], n_unused = 0, j0, j1
+    cdef Py_ssize_t block = BLOCK
     cdef double[::1] work = np.empty(f)
+    cdef double[:, ::1] AD = np.empty((block, f))
+    cdef double[:, ::1] D_old = np.empty((block, f))
     cdef Py_ssize_t[::1] unused = np.empty(k, dtype=np.intp)
-    cdef int status
+    cdef int status = 0, m, n_f = <int> f, n_k = <int> k
+    cdef char trans = b'N'
+    cdef double one = 1, zero = 0
+    if A.shape[0] != k or A.shape[1] != k or B.shape[0] != k or B.shape[1] != f:
+        raise ValueError("dict_update: inconsistent array sizes")
     with nogil:
-        status = st_dict_update_double(&D[0, 0], &A[0, 0], &B[0, 0], k, f, unused_tol,
-                                       &work[0], &unused[0], &n_unused)
+        j0 = 0
+        while j0 < k:
+            j1 = min(j0 + block, k)
+            m = <int> (j1 - j0)
+            # row-major AD (m x f) = A[j0:j1] (m x k) @ D (k x f); column-major,
+            # AD^T = D^T A[j0:j1]^T
+            dgemm(&trans, &trans, &n_f, &m, &n_k, &one, &D[0, 0], &n_f, <double *> &A[j0, 0],
+                  &n_k, &zero, &AD[0, 0], &n_f)
+            status = st_dict_update_block_double(&D[0, 0], &A[0, 0], &B[0, 0],
+                                                 &AD[0, 0], k, f, j0, j1, unused_tol,
+                                                 &D_old[0, 0], &work[0], &unused[0],
+                                                 &n_unused)
+            if status != 0:
+                break
+            j0 = j1
     check_status(status, "dictionary update")
     return np.asarray(unused[:n_unused]).copy()
 
@@ -92,3 +125,21 @@ def ksvd_update(double[:, ::1] D, const double[:, ::1] X, const Py_ssize_t[::1] 
                                        &col_pos[0], &work[0], &unused[0], &n_unused)
     check_status(status, "K-SVD update")
     return np.asarray(unused[:n_unused]).copy()
+
+
+def half_sqerr(const double[:, ::1] codes, const double[:, ::1] rows,
+               const double[:, ::1] D):
+    """Sum over the rows of 0.5 ||rows_i - codes_i D||^2, over the non-zeros of
+    each code only."""
+    cdef Py_ssize_t k = D.shape[0], f = D.shape[1], m = codes.shape[0]
+    cdef Py_ssize_t[::1] support = np.empty(k, dtype=np.intp)
+    cdef double[::1] work = np.empty(f)
+    cdef double total
+    if codes.shape[1] != k or rows.shape[1] != f or rows.shape[0] != m:
+        raise ValueError("half_sqerr: inconsistent array sizes")
+    if m == 0:
+        return 0.0
+    with nogil:
+        total = st_sparse_half_sqerr_double(&codes[0, 0], &rows[0, 0], &D[0, 0], m, k, f,
+                                            &support[0], &work[0])
+    return total

@@ -289,8 +289,7 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 for start in range(0, n_samples, batch):
                     rows = X[np.sort(order[start:start + batch])]
                     codes = self._code(rows, self.components_)
-                    total += self._objective(rows, codes, self.components_)
-                    self._online_step(rows, codes, rng)
+                    total += self._online_step(rows, codes, rng)
                 self.n_iter_ += 1
                 mean = total / n_samples
                 self.error_.append(mean)
@@ -302,10 +301,17 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 previous = mean
 
     def _online_step(self, rows, codes, rng):
-        """Fold a coded mini-batch into A and B, then update every atom once."""
+        """Fold a coded mini-batch into A and B, then update every atom once;
+        returns the batch's objective before the update."""
         m = rows.shape[0]
         codes64 = np.ascontiguousarray(codes, dtype=np.float64)
         rows64 = np.ascontiguousarray(rows, dtype=np.float64)
+        D = np.array(self.components_, dtype=np.float64, order="C")
+        # the batch's objective under the dictionary that coded it
+        objective = _learning.half_sqerr(codes64, rows64, D)
+        if self.coding == "lasso":
+            objective += (1.0 if self.alpha is None else self.alpha) * float(
+                np.abs(codes64).sum())
         # forgetting factor of Mairal et al. (2010), as scikit-learn applies it
         t = self.n_steps_
         theta = (t + 1) * m if t < m - 1 else m * m + t + 1 - m
@@ -313,10 +319,10 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         # A <- beta A + codes^T codes / m, B <- beta B + codes^T rows / m, over
         # the non-zeros of the codes only
         _learning.accumulate_stats(self._A, self._B, codes64, rows64, beta, 1.0 / m)
-        D = np.array(self.components_, dtype=np.float64, order="C")
         self.components_ = _update_atoms(D, self._A, self._B, rows64, rng).astype(
             rows.dtype)
         self.n_steps_ += 1
+        return objective
 
     def _fit_ksvd(self, X, rng):
         D = self.components_.astype(np.float64)
