@@ -84,6 +84,12 @@ def extensions():
             **common,
         ),
         Extension(
+            "sparsetools._lib._lca",
+            sources=["sparsetools/_lib/_lca.pyx",
+                     os.path.join(CSRC, "lca.c")],
+            **common,
+        ),
+        Extension(
             "sparsetools._lib._learning",
             sources=["sparsetools/_lib/_learning.pyx",
                      os.path.join(CSRC, "dict_update.c"),
