@@ -12,7 +12,7 @@ from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from sparsetools import SparseCoder, lasso, orthogonal_mp, threshold
 
-ALGORITHMS = ("omp", "ormp", "lasso_lars", "lasso_cd", "fista", "threshold")
+ALGORITHMS = ("omp", "ormp", "lasso_lars", "lasso_cd", "fista", "threshold", "lca")
 GREEDY = ("omp", "ormp")
 
 # --------------------------------------------------------------------------

@@ -9,6 +9,8 @@ MODULES = [
     "sparsetools.coding._lasso",
     "sparsetools.coding._threshold",
     "sparsetools.coding._coder",
+    "sparsetools.coding._lca",
+    "sparsetools.coding._lca_coder",
     "sparsetools.datasets._images",
     "sparsetools.dictionary._dct",
     "sparsetools.metrics._quality",

@@ -1,4 +1,4 @@
-"""Property-based robustness tests of sparsetools.orthogonal_mp and sparsetools.lasso.
+"""Property-based robustness tests of sparsetools.orthogonal_mp, lasso and lca.
 
 Hypothesis throws small shapes, awkward values (zeros, repeated values and
 rows, huge and tiny magnitudes, subnormals), every parameter combination and
@@ -15,6 +15,7 @@ from hypothesis.extra.numpy import arrays
 from sklearn.exceptions import ConvergenceWarning
 
 from sparsetools import lasso, orthogonal_mp
+from sparsetools.coding import lca
 
 from _reference import lasso_kkt_violation, lasso_objective
 
@@ -299,3 +300,68 @@ def test_lasso_returns_valid_codes_or_raises(problem):
                  + dependence)
     violation = lasso_kkt_violation(x, d, a, alphas, positive)
     assert np.all(violation <= tolerance), (violation, tolerance)
+
+
+# --------------------------------------------------------------------------
+# sparsetools.coding.lca
+# --------------------------------------------------------------------------
+#
+# Any shapes, values, threshold, transfer function, integrator, time step and
+# dtype. lca must return finite codes and potentials of the right shape and
+# dtype, with zero codes for zero signals and zero atoms and non-negative
+# codes when positive, or raise ValueError / TypeError saying why (codes that
+# overflow or underflow the dtype, a time step too large for the dictionary,
+# a dictionary whose Gram matrix or stable step is beyond the dtype).
+
+LCA_ERRORS = ("overflow", "underflow", "dt is too large", "dictionary is too large")
+
+
+@st.composite
+def lca_problems(draw):
+    X, D, alpha, positive, _, n_jobs = draw(lasso_problems())
+    transfer = draw(st.sampled_from(["soft", "hard"]))
+    integrator = draw(st.sampled_from(["euler", "nesterov"]))
+    tau = draw(st.sampled_from([1.0, 0.5, 1e-3, 1e3]))
+    dt = draw(st.one_of(st.none(), st.floats(1e-6, 1.0).map(lambda f: f * tau)))
+    # None: the default number of steps (up to 100,000 Euler steps), with a
+    # tolerance that a few steps reach on these tiny problems
+    max_iter = draw(st.one_of(st.integers(1, 300), st.none()))
+    tol = draw(st.sampled_from([0.0, 1e-8, 1e-2, 1.0, 1e30]) if max_iter is not None
+               else st.sampled_from([1e-2, 1.0, 1e30]))
+    return X, D, alpha, transfer, positive, tau, dt, max_iter, tol, integrator, n_jobs
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lca_problems())
+def test_lca_returns_finite_codes_or_raises(problem):
+    X, D, alpha, transfer, positive, tau, dt, max_iter, tol, integrator, n_jobs = problem
+    X_before, D_before = X.copy(), D.copy()
+    try:
+        with warnings.catch_warnings():
+            # max_iter is small on purpose: running out of steps is expected
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            codes, potentials = lca(X, D, threshold=alpha, transfer=transfer,
+                                    positive=positive, tau=tau, dt=dt, max_iter=max_iter,
+                                    tol=tol, integrator=integrator, n_jobs=n_jobs,
+                                    return_potentials=True)
+    except (ValueError, TypeError) as exc:
+        assert any(reason in str(exc) for reason in LCA_ERRORS), str(exc)
+        return
+    finally:
+        np.testing.assert_array_equal(X, X_before)
+        np.testing.assert_array_equal(D, D_before)
+    shape = (X.shape[0], D.shape[0])
+    for out in (codes, potentials):
+        assert isinstance(out, np.ndarray)
+        assert out.shape == shape
+        assert out.dtype == X.dtype
+        assert np.all(np.isfinite(out))
+    if positive:
+        assert np.all(codes >= 0)
+    # a = T(u) is u, or u shrunk towards 0, or 0.
+    assert np.all(np.abs(codes) <= np.abs(potentials))
+    zero_rows = ~np.any(X != 0, axis=1)
+    assert np.all(codes[zero_rows] == 0)
+    assert np.all(potentials[zero_rows] == 0)
+    zero_atoms = ~np.any(D != 0, axis=1)
+    assert np.all(codes[:, zero_atoms] == 0)

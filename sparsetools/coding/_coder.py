@@ -22,8 +22,8 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     dictionary : array-like of shape (n_components, n_features)
         The atoms, one per row (normally of unit norm). It is cast to the
         dtype of the data at transform time, so float32 data stays float32.
-    algorithm : {"omp", "ormp", "lasso_lars", "lasso_cd", "fista", "threshold"}, \
-            default="omp"
+    algorithm : {"omp", "ormp", "lasso_lars", "lasso_cd", "fista", "threshold", \
+            "lca"}, default="omp"
         Coding algorithm:
 
         - ``"omp"``, ``"ormp"``: classic Orthogonal Matching Pursuit or its
@@ -36,7 +36,12 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
           ``"fista"``), with `alpha`, `positive`, `transform_max_iter` and,
           for the last two, `tol`;
         - ``"threshold"``: soft-thresholded correlations with the atoms
-          (:func:`sparsetools.threshold`), with `alpha` and `positive`.
+          (:func:`sparsetools.threshold`), with `alpha` and `positive`;
+        - ``"lca"``: the Locally Competitive Algorithm with the soft transfer
+          and threshold `alpha`, integrated with the Nesterov scheme (its
+          fixed point is the lasso code), with `positive`,
+          `transform_max_iter` and `tol` (:func:`sparsetools.coding.lca`;
+          :class:`sparsetools.coding.LCACoder` has every option).
     n_nonzero_coefs : int, default=None
         ``"omp"``, ``"ormp"``: maximum number of non-zero coefficients per
         code, in ``[1, n_components]``. None: ``max(int(0.1 * n_features), 1)``
@@ -44,14 +49,17 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     tol : float, default=None
         ``"omp"``, ``"ormp"``: stop adding atoms once the squared residual is
         at most `tol`. ``"lasso_cd"``, ``"fista"``: the relative duality gap
-        to reach (None: 1e-7).
+        to reach (None: 1e-7). ``"lca"``: the relative change of the
+        potentials per unit of time to reach (None: 1e-2).
     alpha : float, default=None
-        The lasso algorithms: weight of the l1 penalty; ``"threshold"``: the
-        threshold. None means 1.0, as scikit-learn's ``transform_alpha``.
+        The lasso algorithms: weight of the l1 penalty; ``"threshold"`` and
+        ``"lca"``: the threshold. None means 1.0, as scikit-learn's
+        ``transform_alpha``.
     positive : bool, default=False
-        The lasso algorithms and ``"threshold"``: non-negative codes.
+        The lasso algorithms, ``"threshold"`` and ``"lca"``: non-negative codes.
     transform_max_iter : int, default=None
-        The lasso algorithms: ``max_iter`` of :func:`sparsetools.lasso`. Named
+        The lasso algorithms and ``"lca"``: ``max_iter`` of
+        :func:`sparsetools.lasso` or :func:`sparsetools.coding.lca`. Named
         as in scikit-learn's ``SparseCoder``: nothing iterates in `fit`.
     n_jobs : int, default=None
         Threads over samples; None means 1, -1 all cores.

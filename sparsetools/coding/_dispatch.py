@@ -10,13 +10,14 @@ from sparsetools.coding._lasso import (
     encode_fista_checked,
     encode_lars,
 )
+from sparsetools.coding._lca import _DEFAULT_TOL, check_lca_params, encode_lca
 from sparsetools.coding._omp import check_omp_params, encode
 from sparsetools.coding._threshold import check_threshold_params, encode_threshold
-from sparsetools.utils._validation import check_array, check_option
+from sparsetools.utils._validation import check_array, check_float, check_option
 
 __all__ = ["ALGORITHMS", "check_coder", "run_coder", "decode"]
 
-ALGORITHMS = ("omp", "ormp", "lasso_lars", "lasso_cd", "fista", "threshold")
+ALGORITHMS = ("omp", "ormp", "lasso_lars", "lasso_cd", "fista", "threshold", "lca")
 _LASSO_METHODS = {"lasso_lars": "lars", "lasso_cd": "cd", "fista": "fista"}
 
 
@@ -36,6 +37,13 @@ def check_coder(algorithm, n_components, n_features, *, n_nonzero_coefs=None, to
         params = check_lasso_params(n_components, n_features, alpha,
                                     _LASSO_METHODS[algorithm], positive, max_iter, tol,
                                     n_jobs)
+    elif algorithm == "lca":
+        # LCA with the soft transfer, whose fixed point is the lasso code with
+        # alpha = threshold, integrated with the fast (Nesterov) scheme.
+        alpha = check_float(alpha, "alpha", min_val=0.0)
+        params = check_lca_params(alpha, "soft", positive, 1.0, None, max_iter,
+                                  _DEFAULT_TOL if tol is None else tol, "nesterov",
+                                  n_jobs)
     else:
         params = check_threshold_params(alpha, "soft", positive, n_jobs)
     return algorithm, params
@@ -48,6 +56,8 @@ def run_coder(plan, X, D):
         return encode(X, D, *params)
     if algorithm == "threshold":
         return encode_threshold(X, D.astype(X.dtype, copy=False), *params)
+    if algorithm == "lca":
+        return encode_lca(X, D.astype(X.dtype, copy=False), *params)[0]
     alpha, method, positive, max_iter, tol, n_threads = params
     if method == "lars":
         return encode_lars(X, D, alpha, positive, max_iter, n_threads)
