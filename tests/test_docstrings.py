@@ -11,6 +11,7 @@ MODULES = [
     "sparsetools.coding._coder",
     "sparsetools.coding._lca",
     "sparsetools.coding._lca_coder",
+    "sparsetools.metrics._representation",
     "sparsetools.datasets._images",
     "sparsetools.dictionary._dct",
     "sparsetools.metrics._quality",

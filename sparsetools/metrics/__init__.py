@@ -1,4 +1,5 @@
-"""Image quality measures, batch-aware: PSNR and SSIM."""
+"""Image quality measures, batch-aware: PSNR and SSIM; the representation distance."""
 from sparsetools.metrics._quality import psnr, ssim
+from sparsetools.metrics._representation import representation_distance
 
-__all__ = ["psnr", "ssim"]
+__all__ = ["psnr", "representation_distance", "ssim"]
