@@ -52,11 +52,15 @@ def gram_encode(X, D, *, width, workspace_size, n_threads, run):
     n_samples = X.shape[0]
     n_components = D.shape[0]
     ex, ed, X, D = normalise_inputs(X, D)
-    n_chunks = -(-n_samples // CHUNK_SIZE)
-    n_threads = max(1, min(n_threads, n_chunks))
+    # Chunks of CHUNK_SIZE signals, smaller when there are too few signals to
+    # give every thread one (a mini-batch of online learning, for instance).
+    n_threads = max(1, n_threads)
+    chunk = max(1, min(CHUNK_SIZE, -(-n_samples // n_threads)))
+    n_chunks = -(-n_samples // chunk)
+    n_threads = min(n_threads, n_chunks)
 
     codes = np.zeros((n_samples, n_components), dtype=dtype)
-    corr = np.empty((n_threads, CHUNK_SIZE * n_components), dtype=dtype)
+    corr = np.empty((n_threads, chunk * n_components), dtype=dtype)
     work = np.empty((n_threads, workspace_size), dtype=dtype)
     support = np.empty((n_threads, width), dtype=np.intp)
     coef = np.empty((n_threads, width), dtype=dtype)

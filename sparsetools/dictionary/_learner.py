@@ -282,7 +282,9 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         n_samples = X.shape[0]
         batch = min(self.batch_size, n_samples)
         previous = None
-        with blas_threads(1 if self.n_jobs is None else max(1, abs(self.n_jobs))):
+        # BLAS on one thread throughout: its products here are small, and its
+        # idle workers would spin beside the coders' threads
+        with blas_threads(1):
             for epoch in range(n_epochs):
                 order = rng.permutation(n_samples)
                 total = 0.0
