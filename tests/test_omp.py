@@ -409,10 +409,11 @@ def test_codes_overflow_error_comes_without_numpy_runtime_warning(dtype, big, ti
 # Threads
 # --------------------------------------------------------------------------
 
+@pytest.mark.parametrize("n_samples", [3000, 300, 3])  # 12 chunks; fewer than 256 a thread
 @pytest.mark.parametrize("method", METHODS)
-def test_n_jobs_gives_bitwise_identical_codes(patches, method):
+def test_n_jobs_gives_bitwise_identical_codes(patches, method, n_samples):
     X, D = patches
-    X = X[:3000]  # 12 chunks of 256 signals
+    X = X[:n_samples]
     serial = orthogonal_mp(X, D, n_nonzero_coefs=8, method=method, n_jobs=1)
     for n_jobs in (None, 2, -1):
         threaded = orthogonal_mp(X, D, n_nonzero_coefs=8, method=method, n_jobs=n_jobs)
