@@ -64,11 +64,13 @@ int st_dict_update_block_double(double *D, const double *A, const double *B,
 }
 
 int st_accumulate_stats_double(double *A, double *B, const double *codes,
-                               const double *rows, ptrdiff_t m,
+                               const double *rows, const double *D, ptrdiff_t m,
                                ptrdiff_t n_atoms, ptrdiff_t n_features,
-                               double beta, double scale, ptrdiff_t *support)
+                               double beta, double scale, ptrdiff_t *support,
+                               double *work, double *half_sqerr, double *l1)
 {
     const ptrdiff_t k = n_atoms, f = n_features;
+    double sq_total = 0, l1_total = 0;
     ptrdiff_t i, j, u, v;
 
     if (k <= 0 || f <= 0 || m < 0) {
@@ -103,44 +105,29 @@ int st_accumulate_stats_double(double *A, double *B, const double *codes,
                 brow[j] += ap * x[j];
             }
         }
+        if (D != NULL) {
+            double *restrict r = work;
+            double sq = 0;
+            for (j = 0; j < f; ++j) {
+                r[j] = x[j];
+            }
+            for (u = 0; u < nnz; ++u) {
+                const double c = a[support[u]];
+                const double *restrict d = D + support[u] * f;
+                l1_total += fabs(c);
+                for (j = 0; j < f; ++j) {
+                    r[j] -= c * d[j];
+                }
+            }
+            for (j = 0; j < f; ++j) {
+                sq += r[j] * r[j];
+            }
+            sq_total += sq;
+        }
+    }
+    if (D != NULL) {
+        *half_sqerr = 0.5 * sq_total;
+        *l1 = l1_total;
     }
     return ST_OK;
-}
-
-double st_sparse_half_sqerr_double(const double *codes, const double *rows,
-                                   const double *D, ptrdiff_t m, ptrdiff_t n_atoms,
-                                   ptrdiff_t n_features, ptrdiff_t *support,
-                                   double *work)
-{
-    const ptrdiff_t k = n_atoms, f = n_features;
-    double *restrict r = work;
-    double total = 0;
-    ptrdiff_t i, j, u;
-
-    for (i = 0; i < m; ++i) {
-        const double *restrict a = codes + i * k;
-        const double *restrict x = rows + i * f;
-        ptrdiff_t nnz = 0;
-        double sq = 0;
-        for (j = 0; j < k; ++j) {
-            if (a[j] != 0) {
-                support[nnz++] = j;
-            }
-        }
-        for (j = 0; j < f; ++j) {
-            r[j] = x[j];
-        }
-        for (u = 0; u < nnz; ++u) {
-            const double c = a[support[u]];
-            const double *restrict d = D + support[u] * f;
-            for (j = 0; j < f; ++j) {
-                r[j] -= c * d[j];
-            }
-        }
-        for (j = 0; j < f; ++j) {
-            sq += r[j] * r[j];
-        }
-        total += sq;
-    }
-    return 0.5 * total;
 }

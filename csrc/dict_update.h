@@ -37,19 +37,13 @@ int st_dict_update_block_double(double *D, const double *A, const double *B,
  *
  * touching only the non-zeros of each code: O(m (nnz^2 + nnz n_features))
  * instead of the dense products' O(m n_atoms (n_atoms + n_features)).
- * support: n_atoms scratch indices. */
+ * When D (n_atoms x n_features) is not NULL, the same pass also measures the
+ * batch: *half_sqerr = sum_i 0.5 ||x_i - a_i D||^2 and *l1 = sum_i ||a_i||_1
+ * (work: n_features scalars).  support: n_atoms scratch indices. */
 int st_accumulate_stats_double(double *A, double *B, const double *codes,
-                               const double *rows, ptrdiff_t m,
+                               const double *rows, const double *D, ptrdiff_t m,
                                ptrdiff_t n_atoms, ptrdiff_t n_features,
-                               double beta, double scale, ptrdiff_t *support);
-
-/* Sum over the rows of 0.5 ||x_i - a_i D||^2, from the non-zeros of each code
- * (m x n_atoms dense rows, mostly zero): O(m nnz n_features) instead of a
- * dense product's O(m n_atoms n_features).  support: n_atoms scratch indices;
- * work: n_features scalars. */
-double st_sparse_half_sqerr_double(const double *codes, const double *rows,
-                                   const double *D, ptrdiff_t m, ptrdiff_t n_atoms,
-                                   ptrdiff_t n_features, ptrdiff_t *support,
-                                   double *work);
+                               double beta, double scale, ptrdiff_t *support,
+                               double *work, double *half_sqerr, double *l1);
 
 #endif

@@ -305,6 +305,12 @@ def test_sparse_objective_equals_the_dense_residual():
     codes[4] = 0.0
     rows = rng.standard_normal((30, 9))
     D = rng.standard_normal((20, 9))
-    expected = 0.5 * np.sum((rows - codes @ D) ** 2)
-    assert _learning.half_sqerr(codes, rows, D) == pytest.approx(expected, rel=1e-13)
-    assert _learning.half_sqerr(codes[:0], rows[:0], D) == 0.0
+    A, B = np.eye(20), np.ones((20, 9))
+    half_sqerr, l1 = _learning.accumulate_stats(A, B, codes, rows, 0.5, 0.1, D)
+    assert half_sqerr == pytest.approx(0.5 * np.sum((rows - codes @ D) ** 2), rel=1e-13)
+    assert l1 == pytest.approx(np.abs(codes).sum(), rel=1e-13)
+    np.testing.assert_allclose(A, 0.5 * np.eye(20) + 0.1 * codes.T @ codes, atol=1e-13)
+    np.testing.assert_allclose(B, 0.5 + 0.1 * codes.T @ rows, atol=1e-13)
+    # an empty batch only forgets
+    assert _learning.accumulate_stats(A, B, codes[:0], rows[:0], 0.5, 0.1, D) == (0.0, 0.0)
+    assert _learning.accumulate_stats(A, B, codes[:0], rows[:0], 1.0, 0.1) is None

@@ -22,13 +22,10 @@ cdef extern from "dict_update.h" nogil:
                                     double *work, Py_ssize_t *unused,
                                     Py_ssize_t *n_unused)
     int st_accumulate_stats_double(double *A, double *B, const double *codes,
-                                   const double *rows, Py_ssize_t m,
+                                   const double *rows, const double *D, Py_ssize_t m,
                                    Py_ssize_t n_atoms, Py_ssize_t n_features,
-                                   double beta, double scale, Py_ssize_t *support)
-    double st_sparse_half_sqerr_double(const double *codes, const double *rows,
-                                       const double *D, Py_ssize_t m, Py_ssize_t n_atoms,
-                                       Py_ssize_t n_features, Py_ssize_t *support,
-                                       double *work)
+                                   double beta, double scale, Py_ssize_t *support,
+                                   double *work, double *half_sqerr, double *l1)
 
 
 cdef extern from "ksvd.h" nogil:
@@ -81,19 +78,37 @@ def dict_update(double[:, ::1] D, const double[:, ::1] A, const double[:, ::1] B
 
 
 def accumulate_stats(double[:, ::1] A, double[:, ::1] B, const double[:, ::1] codes,
-                     const double[:, ::1] rows, double beta, double scale):
+                     const double[:, ::1] rows, double beta, double scale,
+                     const double[:, ::1] D=None):
     """A <- beta A + scale codes^T codes, B <- beta B + scale codes^T rows, in
-    place, over the non-zeros of each code only."""
+    place, over the non-zeros of each code only.
+
+    With D, returns the batch's (sum of 0.5 ||rows_i - codes_i D||^2, sum of
+    ||codes_i||_1) from the same pass; None otherwise.
+    """
     cdef Py_ssize_t k = A.shape[0], f = B.shape[1], m = codes.shape[0]
     cdef Py_ssize_t[::1] support = np.empty(k, dtype=np.intp)
+    cdef double[::1] work = np.empty(f)
+    cdef const double *d_ptr = NULL
+    cdef double half_sqerr = 0, l1 = 0
     cdef int status
-    if m == 0:
-        return
-    with nogil:
-        status = st_accumulate_stats_double(&A[0, 0], &B[0, 0], &codes[0, 0],
-                                            &rows[0, 0], m, k, f, beta, scale,
-                                            &support[0])
-    check_status(status, "dictionary statistics")
+    if (A.shape[1] != k or B.shape[0] != k or codes.shape[1] != k
+            or rows.shape[0] != m or rows.shape[1] != f):
+        raise ValueError("accumulate_stats: inconsistent array sizes")
+    if D is not None:
+        if D.shape[0] != k or D.shape[1] != f:
+            raise ValueError("accumulate_stats: inconsistent array sizes")
+        d_ptr = &D[0, 0]
+    if m > 0:
+        with nogil:
+            status = st_accumulate_stats_double(&A[0, 0], &B[0, 0], &codes[0, 0],
+                                                &rows[0, 0], d_ptr, m, k, f, beta, scale,
+                                                &support[0], &work[0], &half_sqerr, &l1)
+        check_status(status, "dictionary statistics")
+    elif beta != 1:
+        np.multiply(A, beta, out=np.asarray(A))
+        np.multiply(B, beta, out=np.asarray(B))
+    return None if D is None else (half_sqerr, l1)
 
 
 def ksvd_update(double[:, ::1] D, const double[:, ::1] X, const Py_ssize_t[::1] row_ptr,
@@ -126,20 +141,3 @@ def ksvd_update(double[:, ::1] D, const double[:, ::1] X, const Py_ssize_t[::1] 
     check_status(status, "K-SVD update")
     return np.asarray(unused[:n_unused]).copy()
 
-
-def half_sqerr(const double[:, ::1] codes, const double[:, ::1] rows,
-               const double[:, ::1] D):
-    """Sum over the rows of 0.5 ||rows_i - codes_i D||^2, over the non-zeros of
-    each code only."""
-    cdef Py_ssize_t k = D.shape[0], f = D.shape[1], m = codes.shape[0]
-    cdef Py_ssize_t[::1] support = np.empty(k, dtype=np.intp)
-    cdef double[::1] work = np.empty(f)
-    cdef double total
-    if codes.shape[1] != k or rows.shape[1] != f or rows.shape[0] != m:
-        raise ValueError("half_sqerr: inconsistent array sizes")
-    if m == 0:
-        return 0.0
-    with nogil:
-        total = st_sparse_half_sqerr_double(&codes[0, 0], &rows[0, 0], &D[0, 0], m, k, f,
-                                            &support[0], &work[0])
-    return total

@@ -309,18 +309,18 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         codes64 = np.ascontiguousarray(codes, dtype=np.float64)
         rows64 = np.ascontiguousarray(rows, dtype=np.float64)
         D = np.array(self.components_, dtype=np.float64, order="C")
-        # the batch's objective under the dictionary that coded it
-        objective = _learning.half_sqerr(codes64, rows64, D)
-        if self.coding == "lasso":
-            objective += (1.0 if self.alpha is None else self.alpha) * float(
-                np.abs(codes64).sum())
         # forgetting factor of Mairal et al. (2010), as scikit-learn applies it
         t = self.n_steps_
         theta = (t + 1) * m if t < m - 1 else m * m + t + 1 - m
         beta = (theta + 1 - m) / (theta + 1)
         # A <- beta A + codes^T codes / m, B <- beta B + codes^T rows / m, over
         # the non-zeros of the codes only
-        _learning.accumulate_stats(self._A, self._B, codes64, rows64, beta, 1.0 / m)
+        # A, B and the batch's objective under the dictionary that coded it
+        half_sqerr, l1 = _learning.accumulate_stats(self._A, self._B, codes64, rows64,
+                                                    beta, 1.0 / m, D)
+        objective = half_sqerr
+        if self.coding == "lasso":
+            objective += (1.0 if self.alpha is None else self.alpha) * l1
         self.components_ = _update_atoms(D, self._A, self._B, rows64, rng).astype(
             rows.dtype)
         self.n_steps_ += 1
