@@ -252,9 +252,13 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                            n_nonzero_coefs=self.n_nonzero_coefs, tol=self.coding_tol,
                            alpha=self.alpha, n_jobs=self.n_jobs)
 
-    def _code(self, X, D):
+    def _code(self, X, D, plan=None):
+        """Codes of X over D; `plan` (from _coder_params) saves re-checking
+        the hyper-parameters batch after batch."""
         D = D.astype(X.dtype, copy=False)
-        return run_coder(self._coder_params(D.shape[0], D.shape[1]), X, D)
+        if plan is None:
+            plan = self._coder_params(D.shape[0], D.shape[1])
+        return run_coder(plan, X, D)
 
     def _objective(self, X, codes, D):
         """Sum over the rows of 0.5 ||x - a D||^2 (+ alpha ||a||_1)."""
@@ -282,6 +286,7 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         n_samples = X.shape[0]
         batch = min(self.batch_size, n_samples)
         previous = None
+        plan = self._coder_params(*self.components_.shape)
         # BLAS on one thread throughout: its products here are small, and its
         # idle workers would spin beside the coders' threads
         with blas_threads(1):
@@ -290,7 +295,7 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 total = 0.0
                 for start in range(0, n_samples, batch):
                     rows = X[np.sort(order[start:start + batch])]
-                    codes = self._code(rows, self.components_)
+                    codes = self._code(rows, self.components_, plan)
                     total += self._online_step(rows, codes, rng)
                 self.n_iter_ += 1
                 mean = total / n_samples
