@@ -53,7 +53,7 @@ def lca_encode(const floating[:, ::1] X, const floating[:, ::1] D,
                floating[:, ::1] potentials, bint keep_potentials,
                floating[:, ::1] corr_buf, floating[:, ::1] work_buf,
                Py_ssize_t[:, ::1] iwork_buf, floating[::1] change_buf,
-               Py_ssize_t[::1] steps_buf, double threshold, int transfer,
+               double threshold, int transfer,
                bint positive, int integrator, double eta, Py_ssize_t max_iter,
                double tol, int n_threads):
     """LCA codes of the rows of X over the rows of D (G = D D^T), into codes.
@@ -63,8 +63,7 @@ def lca_encode(const floating[:, ::1] X, const floating[:, ::1] D,
     (n_threads, chunk * n_atoms), work_buf (n_threads, workspace_size),
     iwork_buf (n_threads, index_workspace_size). change_buf (n_threads,)
     must be zero on entry and receives, per thread, the largest relative
-    change left by a signal that reached max_iter; steps_buf (n_threads,)
-    must be zero and receives the steps taken. Returns the number of
+    change left by a signal that reached max_iter. Returns the number of
     signals that reached max_iter.
     """
     cdef Py_ssize_t n_samples = X.shape[0]
@@ -118,11 +117,9 @@ def lca_encode(const floating[:, ::1] X, const floating[:, ::1] D,
                         &work_buf[tid, 0], &iwork_buf[tid, 0], u_out,
                         &codes[row, 0], &n_iter, &change, &converged)
                 status |= st
-                if st == 0:
-                    steps_buf[tid] += n_iter
-                    if not converged:
-                        n_unconverged += 1
-                        if change > change_buf[tid]:
-                            change_buf[tid] = change
+                if st == 0 and not converged:
+                    n_unconverged += 1
+                    if change > change_buf[tid]:
+                        change_buf[tid] = change
     check_status(status, "LCA")
     return n_unconverged

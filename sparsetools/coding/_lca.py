@@ -279,10 +279,9 @@ def encode_lca(X, D, threshold, transfer, positive, tau, dt, max_iter, tol, inte
     work = np.empty((n_threads, _lib.workspace_size(n_components)), dtype=dtype)
     iwork = np.empty((n_threads, _lib.index_workspace_size(n_components)), dtype=np.intp)
     worst = np.zeros(n_threads, dtype=dtype)
-    steps = np.zeros(n_threads, dtype=np.intp)
     with blas_single_thread():
         n_cut = _lib.lca_encode(X, D, G, codes, potentials, return_potentials, corr, work,
-                                iwork, worst, steps, c, _lib.TRANSFERS[transfer],
+                                iwork, worst, c, _lib.TRANSFERS[transfer],
                                 positive, _lib.INTEGRATORS[integrator], eta, max_iter,
                                 tol, n_threads)
     codes = restore_codes(codes, X, D, ex, 0)
