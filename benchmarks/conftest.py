@@ -54,6 +54,18 @@ SUITES = {
         },
         "ratios": (("st_online", "spams"), ("st_online", "sklearn")),
     },
+    "lca": {
+        "title": "sparsetools LCA vs a NumPy LCA and SPAMS",
+        "cell": "threshold",
+        "impls": {
+            "numpy_euler": "NumPy LCA, Euler dt/tau=0.05, 200 steps",
+            "st_euler": "sparsetools lca euler, same step and steps",
+            "st_nesterov": "sparsetools lca nesterov, tol=0.1",
+            "spams": "SPAMS lasso mode=2 (LARS)",
+        },
+        "ratios": (("st_euler", "numpy_euler"), ("st_nesterov", "numpy_euler"),
+                   ("st_nesterov", "spams")),
+    },
 }
 
 
