@@ -285,8 +285,9 @@ def test_nesterov_needs_far_fewer_steps_than_euler(patches):
 # --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("integrator", ["euler", "nesterov"])
-def test_one_and_two_threads_give_identical_codes(integrator):
-    X = load_patches(700, images=["camera"], random_state=2)  # 3 chunks of 256
+@pytest.mark.parametrize("n_signals", [700, 101])  # chunks of 256; of 51 and 50
+def test_one_and_two_threads_give_identical_codes(integrator, n_signals):
+    X = load_patches(n_signals, images=["camera"], random_state=2)
     D = load_patches(128, images=["camera"], random_state=3)
     one, u1 = lca(X, D, threshold=0.2, integrator=integrator, n_jobs=1,
                   return_potentials=True)

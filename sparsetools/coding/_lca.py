@@ -270,12 +270,15 @@ def encode_lca(X, D, threshold, transfer, positive, tau, dt, max_iter, tol, inte
     tol = max(tol, attainable_tol(dtype, L))
     c = _scaled_alpha(threshold, ex, 0, dtype)
 
-    n_chunks = -(-n_samples // CHUNK_SIZE)
-    n_threads = max(1, min(n_threads, n_chunks))
+    # Chunks of CHUNK_SIZE signals, smaller when there are too few signals to
+    # give every thread one.
+    n_threads = max(1, n_threads)
+    chunk = max(1, min(CHUNK_SIZE, -(-n_samples // n_threads)))
+    n_threads = min(n_threads, -(-n_samples // chunk))
     codes = np.zeros((n_samples, n_components), dtype=dtype)
     potentials = np.empty((n_samples if return_potentials else n_threads, n_components),
                           dtype=dtype)
-    corr = np.empty((n_threads, CHUNK_SIZE * n_components), dtype=dtype)
+    corr = np.empty((n_threads, chunk * n_components), dtype=dtype)
     work = np.empty((n_threads, _lib.workspace_size(n_components)), dtype=dtype)
     iwork = np.empty((n_threads, _lib.index_workspace_size(n_components)), dtype=np.intp)
     worst = np.zeros(n_threads, dtype=dtype)
