@@ -15,9 +15,10 @@ except ImportError as exc:  # pragma: no cover - depends on the build
         "import sparsetools from the source directory of a non-editable install."
     ) from exc
 
-from sparsetools.coding import SparseCoder, lasso, orthogonal_mp, threshold
+from sparsetools.coding import LCACoder, SparseCoder, lasso, lca, orthogonal_mp, threshold
 from sparsetools.dictionary import DictionaryLearner
 from sparsetools.image import DictionaryDenoiser
 
-__all__ = ["DictionaryDenoiser", "DictionaryLearner", "SparseCoder", "lasso", "orthogonal_mp", "threshold",
+__all__ = ["DictionaryDenoiser", "DictionaryLearner", "LCACoder", "SparseCoder", "lasso", "lca",
+           "orthogonal_mp", "threshold",
            "__version__"]

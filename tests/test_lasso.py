@@ -20,6 +20,7 @@ import pytest
 import scipy.optimize
 import scipy.sparse as sp
 from sklearn.decomposition import sparse_encode
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
 from sparsetools import lasso
@@ -834,3 +835,15 @@ def test_iterative_methods_warn_with_the_duality_gap_left(patches, method, unit)
                             r"duality gap left is [0-9.e+-]+ of the objective"):
         codes = lasso(X[:50], D, alpha=PATCH_ALPHA, method=method, max_iter=1, tol=0.0)
     assert np.all(np.isfinite(codes))
+
+
+def test_cd_warning_quotes_the_same_largest_gap_with_threads(patches):
+    # the largest duality gap left is kept per thread; it must not be mixed
+    # up between threads (it once was a variable shared by the OpenMP team)
+    X, D = patches
+    messages = []
+    for n_jobs in (1, 2):
+        with pytest.warns(ConvergenceWarning) as record:
+            lasso(X[:2000], D, alpha=0.05, method="cd", max_iter=2, n_jobs=n_jobs)
+        messages.append(str(record[0].message))
+    assert messages[0] == messages[1]

@@ -188,6 +188,9 @@ cdef Py_ssize_t _run(const floating[:, ::1] X, const floating[:, ::1] D,
             for i in range(m):
                 x = &X[start + i, 0]
                 converged = 1
+                # assigned here so that Cython makes it private to each thread
+                # (the kernels only write it through a pointer)
+                gap = 0
                 if kernel == KERNEL_OMP:
                     if floating is double:
                         norm2 = st_sqnorm_double(x, n_features)
