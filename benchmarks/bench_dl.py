@@ -88,7 +88,7 @@ def bench_dictionary_learning(benchmark, bench_results, dl_data, threads, impl):
     """Time one learner, check its held-out objective against SPAMS's, record it."""
     train, test, init = dl_data
     fn = make_learner(impl, train, init, threads)
-    rounds = 1 if impl == "sklearn" else 3
+    rounds = 1 if impl == "sklearn" else 5
     with threadpool_limits(threads):
         D = benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=0)
         reference = make_learner("spams", train, init, 1)()

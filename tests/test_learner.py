@@ -142,7 +142,7 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("K", [12, 32, 100])   # one block, exactly one, 3 and a part
+@pytest.mark.parametrize("K", [12, 32, 100])   # blocks of 16: a part, exactly 2, 6 and a part
 def test_compiled_atom_update_equals_a_numpy_loop(K):
     from sparsetools._lib import _learning
 

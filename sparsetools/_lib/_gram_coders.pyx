@@ -72,6 +72,16 @@ cdef enum Kernel:
     KERNEL_CD
 
 
+def symmetrize_upper(floating[::1, :] G):
+    """Copy the upper triangle of the Fortran-ordered square G onto its lower
+    one, in place (what BLAS syrk leaves out)."""
+    cdef Py_ssize_t n = G.shape[0], i, j
+    with nogil:
+        for j in range(n):
+            for i in range(j + 1, n):
+                G[i, j] = G[j, i]
+
+
 def omp_workspace_size(Py_ssize_t n_atoms, Py_ssize_t max_k):
     """Scalars of Batch-OMP workspace one thread needs."""
     return st_omp_workspace_size(n_atoms, max_k)

@@ -11,7 +11,7 @@ from scipy.linalg.cython_blas cimport dgemm
 include "_status.pxi"
 
 #: Atoms per block of the online update: one GEMM per block.
-BLOCK = 32
+BLOCK = 16
 
 
 cdef extern from "dict_update.h" nogil:
