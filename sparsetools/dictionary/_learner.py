@@ -19,7 +19,9 @@ __all__ = ["DictionaryLearner"]
 logger = logging.getLogger(__name__)
 
 _ALGORITHMS = ("online", "ksvd", "mod")
-_CODINGS = ("omp", "ormp", "lasso")
+_CODINGS = ("omp", "ormp", "lasso", "lca")
+#: Codings whose objective carries the l1 penalty alpha ||a||_1.
+_L1_CODINGS = ("lasso", "lca")
 
 
 class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -54,9 +56,12 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         Number of atoms.
     algorithm : {"online", "ksvd", "mod"}, default="online"
         Learning algorithm.
-    coding : {"omp", "ormp", "lasso"}, default="omp"
+    coding : {"omp", "ormp", "lasso", "lca"}, default="omp"
         Coder used in learning and in `transform`; ``"ksvd"`` needs
-        ``"omp"`` or ``"ormp"``.
+        ``"omp"`` or ``"ormp"``. ``"lca"``: the Locally Competitive
+        Algorithm with the soft threshold `alpha` (whose fixed point is the
+        lasso code) and its fast integrator, see
+        :func:`sparsetools.coding.lca`.
     n_nonzero_coefs : int, default=None
         ``"omp"``, ``"ormp"``: atoms per code; None: ``max(int(0.1 *
         n_features), 1)``, or no limit but the width of the data when
@@ -67,7 +72,8 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         constrained coding of K-SVD denoising). None: `n_nonzero_coefs`
         alone.
     alpha : float, default=None
-        ``"lasso"``: weight of the l1 penalty; None means 1.0.
+        ``"lasso"``, ``"lca"``: weight of the l1 penalty (the LCA
+        threshold); None means 1.0.
     batch_size : int, default=256
         ``"online"``: samples per mini-batch.
     max_iter : int, default=10
@@ -237,12 +243,12 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         check_float(self.tol, "tol", min_val=0.0)
         if not isinstance(self.verbose, (bool, np.bool_, int)):
             raise TypeError(f"verbose must be a bool; got {self.verbose!r}.")
-        if self.coding == "lasso" and self.coding_tol is not None:
+        if self.coding in _L1_CODINGS and self.coding_tol is not None:
             raise ValueError("coding_tol applies to coding='omp' or 'ormp'; got "
-                             f"coding='lasso' with coding_tol={self.coding_tol!r}.")
-        if self.algorithm == "ksvd" and self.coding == "lasso":
+                             f"coding={self.coding!r} with coding_tol={self.coding_tol!r}.")
+        if self.algorithm == "ksvd" and self.coding in _L1_CODINGS:
             raise ValueError("algorithm='ksvd' codes with coding='omp' or 'ormp'; got "
-                             "coding='lasso'.")
+                             f"coding={self.coding!r}.")
         self._coder_params(self.n_components, n_features)
 
     def _coder_params(self, n_components, n_features):
@@ -264,7 +270,7 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         """Sum over the rows of 0.5 ||x - a D||^2 (+ alpha ||a||_1)."""
         residual = X - codes @ D
         value = 0.5 * float(np.einsum("ij,ij->", residual, residual))
-        if self.coding == "lasso":
+        if self.coding in _L1_CODINGS:
             value += (1.0 if self.alpha is None else self.alpha) * float(np.abs(codes).sum())
         return value
 
@@ -324,7 +330,7 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         half_sqerr, l1 = _learning.accumulate_stats(self._A, self._B, codes64, rows64,
                                                     beta, 1.0 / m, D)
         objective = half_sqerr
-        if self.coding == "lasso":
+        if self.coding in _L1_CODINGS:
             objective += (1.0 if self.alpha is None else self.alpha) * l1
         self.components_ = _update_atoms(D, self._A, self._B, rows64, rng).astype(
             rows.dtype)
