@@ -269,3 +269,17 @@ def test_bad_input_to_denoise_sparse():
         denoise_sparse(img, D, 4, color=1)
     with pytest.raises(ValueError, match="images must have shape"):
         denoise_sparse(np.zeros(10), D, 4)
+
+
+def test_fit_patches_equals_fit_on_the_same_patches(camera):
+    _, noisy = camera
+    params = dict(n_components=32, max_iter=2, sigma=0.1, random_state=0)
+    fitted = DictionaryDenoiser(**params).fit(noisy)   # all 14,641 patches, no sampling
+    P = extract_patches(noisy, 8).reshape(-1, 64)
+    from_patches = DictionaryDenoiser(**params).fit_patches(P)
+    np.testing.assert_array_equal(from_patches.components_, fitted.components_)
+    np.testing.assert_array_equal(from_patches.transform(noisy), fitted.transform(noisy))
+    # the input is not modified
+    np.testing.assert_array_equal(P, extract_patches(noisy, 8).reshape(-1, 64))
+    with pytest.raises(ValueError, match="patches have 64 values but patch_size"):
+        DictionaryDenoiser(**params).fit_patches(P, n_channels=3)

@@ -13,7 +13,7 @@ from sparsetools.image._denoise import (
     remove_patch_means,
 )
 from sparsetools.image._patches import _check_stride, _pair, extract_patches
-from sparsetools.utils._validation import check_int
+from sparsetools.utils._validation import check_array, check_int
 
 __all__ = ["DictionaryDenoiser"]
 
@@ -167,20 +167,42 @@ class DictionaryDenoiser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             The fitted estimator.
         """
         images, _ = self._images(X, reset=True)
-        (ph, pw), _, plan_params = self._check_params(images)
+        ph, pw = self._check_params(images)[0]
         rng = check_random_state(self.random_state)
         P = _sample_patches(images, ph, pw, self._max_patches, rng)
-        if self.remove_mean:
-            remove_patch_means(P, images.shape[3])
-        n_nonzero_coefs, coding_tol = plan_params
-        self.learner_ = DictionaryLearner(
-            self.n_components, algorithm=self.algorithm, coding="omp",
-            n_nonzero_coefs=n_nonzero_coefs, coding_tol=coding_tol,
-            max_iter=self.max_iter, random_state=rng, n_jobs=self.n_jobs).fit(P)
-        self.components_ = self.learner_.components_
-        self.n_iter_ = self.learner_.n_iter_
-        self._n_values = P.shape[1]
-        return self
+        return self._fit_patches(P, images.shape[3], rng)
+
+    def fit_patches(self, patches, n_channels=1):
+        """Learn the dictionary from patches sampled elsewhere.
+
+        For training sets that are not one array: images of different sizes,
+        or a folder too large to hold in memory, from which the caller
+        samples patches itself. Means are removed here (with
+        `remove_mean`), as in `fit`; `max_patches` does not apply.
+
+        Parameters
+        ----------
+        patches : array-like of shape (n_patches, ph * pw * n_channels)
+            Flattened patches of size `patch_size` (pixels row by row, then
+            channels), as :func:`~sparsetools.image.extract_patches` gives
+            them once reshaped.
+        n_channels : int, default=1
+            Channels per pixel.
+
+        Returns
+        -------
+        self : DictionaryDenoiser
+            The fitted estimator; `transform` then takes image arrays.
+        """
+        n_channels = check_int(n_channels, "n_channels", min_val=1)
+        ph, pw = _pair(self.patch_size, "patch_size")
+        P = check_array(patches, "patches", shape_doc="(n_patches, ph * pw * n_channels)")
+        if P.shape[1] != ph * pw * n_channels:
+            raise ValueError(
+                f"patches have {P.shape[1]} values but patch_size {(ph, pw)} with "
+                f"{n_channels} channel(s) needs {ph * pw * n_channels}.")
+        P = P.copy()
+        return self._fit_patches(P, n_channels, check_random_state(self.random_state))
 
     def transform(self, X):
         """Denoise the images in `X`.
@@ -216,6 +238,21 @@ class DictionaryDenoiser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return tags
 
     # -- internals -------------------------------------------------------
+    def _fit_patches(self, P, n_channels, rng):
+        """Learn from flattened patches P (modified in place)."""
+        plan_params = self._coding_params(P.shape[1], n_channels)
+        if self.remove_mean:
+            remove_patch_means(P, n_channels)
+        n_nonzero_coefs, coding_tol = plan_params
+        self.learner_ = DictionaryLearner(
+            self.n_components, algorithm=self.algorithm, coding="omp",
+            n_nonzero_coefs=n_nonzero_coefs, coding_tol=coding_tol,
+            max_iter=self.max_iter, random_state=rng, n_jobs=self.n_jobs).fit(P)
+        self.components_ = self.learner_.components_
+        self.n_iter_ = self.learner_.n_iter_
+        self._n_values = P.shape[1]
+        return self
+
     @property
     def _max_patches(self):
         return check_int(self.max_patches, "max_patches", min_val=1)
@@ -227,16 +264,20 @@ class DictionaryDenoiser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         _, h, w, c = images.shape
         if ph > h or pw > w:
             raise ValueError(f"patch_size {(ph, pw)} is larger than the images ({h}, {w}).")
+        return (ph, pw), stride, self._coding_params(ph * pw * c, c)
+
+    def _coding_params(self, n_values, n_channels):
+        """The checked OMP coding (n_nonzero_coefs, tol) of patches of
+        `n_values` values."""
         check_int(self.n_components, "n_components", min_val=1)
         check_int(self.max_iter, "max_iter", min_val=1)
         if not isinstance(self.remove_mean, (bool, np.bool_)):
             raise TypeError(f"remove_mean must be a bool; got {self.remove_mean!r}.")
-        n_values = ph * pw * c
         plan, tol = patch_coding_plan(self.n_components, n_values, sigma=self.sigma,
                                       tol=self.tol, n_nonzero_coefs=self.n_nonzero_coefs,
-                                      n_means=c if self.remove_mean else 0,
+                                      n_means=n_channels if self.remove_mean else 0,
                                       n_jobs=self.n_jobs)
-        return (ph, pw), stride, (plan[1][0], tol)
+        return plan[1][0], tol
 
     def _image_shape(self):
         shape = self.image_shape
