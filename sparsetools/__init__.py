@@ -16,9 +16,12 @@ except ImportError as exc:  # pragma: no cover - depends on the build
     ) from exc
 
 from sparsetools.coding import LCACoder, SparseCoder, lasso, lca, orthogonal_mp, threshold
+from sparsetools.coding import deep_lca
 from sparsetools.dictionary import DictionaryLearner
+from sparsetools.dictionary import DeepSparseCoder
 from sparsetools.image import DictionaryDenoiser
 
 __all__ = ["DictionaryDenoiser", "DictionaryLearner", "LCACoder", "SparseCoder", "lasso", "lca",
            "orthogonal_mp", "threshold",
+           "DeepSparseCoder", "deep_lca",
            "__version__"]

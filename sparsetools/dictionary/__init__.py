@@ -1,5 +1,6 @@
 """Dictionaries: fixed constructions (overcomplete DCT) and learning."""
 from sparsetools.dictionary._dct import overcomplete_dct
+from sparsetools.dictionary._deep import DeepSparseCoder
 from sparsetools.dictionary._learner import DictionaryLearner
 
-__all__ = ["DictionaryLearner", "overcomplete_dct"]
+__all__ = ["DeepSparseCoder", "DictionaryLearner", "overcomplete_dct"]
