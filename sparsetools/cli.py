@@ -2,6 +2,12 @@
 
 Subcommands:
 
+``sparsetools learn IN_DIR --out MODEL.npz``
+    Learns a patch dictionary from a folder of images (``sparsetools.batch``).
+
+``sparsetools denoise IN_DIR OUT_DIR --model MODEL.npz``
+    Denoises every image of a folder with it, safely and resumably.
+
 ``sparsetools demo``
     Sparse-codes real 8x8 patches of images bundled with scikit-image and
     scikit-learn with OMP and ORMP, reports signals per second (against
@@ -55,7 +61,121 @@ def build_parser():
     demo.add_argument("--out", metavar="DIR", default=None,
                       help="also write demo.json and the rebuilt image here")
     demo.set_defaults(func=run_demo)
+
+    learn = sub.add_parser(
+        "learn", help="learn a patch dictionary from a folder of images",
+        description=("Learn a dictionary of image patches from the images of IN_DIR "
+                     "(PNG, JPEG, TIFF, BMP), drawing at most --max-patches patches "
+                     "at random, one image in memory at a time, and save it as a "
+                     "model file (.npz with JSON parameters). Unreadable files are "
+                     "skipped and listed."),
+        epilog="example: sparsetools learn photos/ --out model.npz --sigma 0.1")
+    learn.add_argument("in_dir", metavar="IN_DIR", help="folder of training images")
+    learn.add_argument("--out", metavar="MODEL.npz", required=True,
+                       help="model file to write (not inside IN_DIR)")
+    learn.add_argument("--patch-size", type=_positive_int, default=8,
+                       help="patch side in pixels (default: 8)")
+    learn.add_argument("--n-components", type=_positive_int, default=256,
+                       help="atoms (default: 256)")
+    learn.add_argument("--algorithm", choices=("online", "ksvd", "mod"), default="online",
+                       help="dictionary learning algorithm (default: online)")
+    learn.add_argument("--sigma", type=_nonnegative_float, default=None,
+                       help="noise level of the images, as a fraction of the full "
+                            "range (e.g. 0.1); codes stop at the noise level")
+    learn.add_argument("--max-patches", type=_positive_int, default=100_000,
+                       help="training patches (default: 100000)")
+    learn.add_argument("--max-iter", type=_positive_int, default=10,
+                       help="epochs or iterations of learning (default: 10)")
+    learn.add_argument("--color", action="store_true",
+                       help="learn color patches (default: gray)")
+    _add_folder_options(learn)
+    learn.add_argument("--random-state", type=int, default=0,
+                       help="seed of the patch draw and the learning (default: 0)")
+    learn.set_defaults(func=run_learn)
+
+    denoise = sub.add_parser(
+        "denoise", help="denoise every image of a folder with a learned model",
+        description=("Denoise every image of IN_DIR with the dictionary of MODEL.npz "
+                     "(from `sparsetools learn`) and write PNGs mirroring IN_DIR into "
+                     "OUT_DIR, each through a temporary file and a rename. Images "
+                     "already done are skipped, so an interrupted run is finished by "
+                     "running it again. Unreadable, truncated, empty, non-image and "
+                     "oversized files are skipped and listed in "
+                     "OUT_DIR/sparsetools-report.json."),
+        epilog="example: sparsetools denoise noisy/ clean/ --model model.npz --n-jobs 2")
+    denoise.add_argument("in_dir", metavar="IN_DIR", help="folder of images to denoise")
+    denoise.add_argument("out_dir", metavar="OUT_DIR",
+                         help="output folder (created; not IN_DIR or inside it)")
+    denoise.add_argument("--model", metavar="MODEL.npz", required=True,
+                         help="model file written by `sparsetools learn`")
+    denoise.add_argument("--sigma", type=_nonnegative_float, default=None,
+                         help="noise level (fraction of the full range); default: the "
+                              "model's")
+    denoise.add_argument("--stride", type=_positive_int, default=1,
+                         help="pixels between patches (default: 1, every patch)")
+    denoise.add_argument("--n-jobs", type=_positive_int, default=1,
+                         help="threads over chunks of images (default: 1)")
+    denoise.add_argument("--chunk-size", type=_positive_int, default=8,
+                         help="images per task (default: 8)")
+    denoise.add_argument("--no-progress", action="store_true",
+                         help="no progress bar")
+    _add_folder_options(denoise)
+    denoise.set_defaults(func=run_denoise)
     return parser
+
+
+def _nonnegative_float(text):
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0; got {text}")
+    return value
+
+
+def _add_folder_options(parser):
+    parser.add_argument("--recursive", action="store_true",
+                        help="also read the subfolders")
+    parser.add_argument("--max-pixels", type=_positive_int, default=89_478_485,
+                        help="skip images with more pixels (default: 89478485)")
+
+
+def run_learn(args, stdout=None):
+    """`sparsetools learn`: returns the report as a dict."""
+    stdout = stdout or sys.stdout
+    from sparsetools.batch._commands import learn_folder
+
+    report = learn_folder(args.in_dir, args.out, patch_size=args.patch_size,
+                          n_components=args.n_components, algorithm=args.algorithm,
+                          sigma=args.sigma, max_patches=args.max_patches,
+                          max_iter=args.max_iter, color=args.color,
+                          recursive=args.recursive, max_pixels=args.max_pixels,
+                          random_state=args.random_state)
+    counts = report["counts"]
+    print(f"learned {args.n_components} atoms from {report['n_patches']} patches of "
+          f"{counts['used']} images in {report['seconds']:.1f} s; wrote {report['model']}",
+          file=stdout)
+    for failure in report["failures"]:
+        print(f"skipped {failure['file']}: {failure['reason']}", file=stdout)
+    return report
+
+
+def run_denoise(args, stdout=None):
+    """`sparsetools denoise`: returns the report as a dict."""
+    stdout = stdout or sys.stdout
+    from sparsetools.batch import REPORT_NAME
+    from sparsetools.batch._commands import denoise_folder
+
+    report = denoise_folder(args.in_dir, args.out_dir, args.model, sigma=args.sigma,
+                            stride=args.stride, n_jobs=args.n_jobs,
+                            recursive=args.recursive, chunk_size=args.chunk_size,
+                            max_pixels=args.max_pixels,
+                            progress=not args.no_progress and sys.stderr.isatty())
+    counts = report["counts"]
+    print(f"denoised {counts['processed']} images ({counts['already_done']} already done, "
+          f"{counts['failed']} skipped) in {report['seconds']:.1f} s; report: "
+          f"{os.path.join(report['output'], REPORT_NAME)}", file=stdout)
+    for failure in report["failures"]:
+        print(f"skipped {failure['file']}: {failure['reason']}", file=stdout)
+    return report
 
 
 def run_demo(args, stdout=sys.stdout):
@@ -132,8 +252,12 @@ def run_demo(args, stdout=sys.stdout):
 
 def main(argv=None):
     """Entry point of the ``sparsetools`` command."""
-    args = build_parser().parse_args(argv)
-    args.func(args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, OSError) as exc:
+        parser.exit(2, f"sparsetools {args.command}: error: {exc}\n")
     return 0
 
 

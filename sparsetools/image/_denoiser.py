@@ -83,8 +83,9 @@ class DictionaryDenoiser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ----------
     components_ : ndarray of shape (n_components, ph * pw * c)
         The learned atoms, unit norm, as flattened patches.
-    learner_ : DictionaryLearner
-        The fitted learner (its `error_` is the learning objective trace).
+    learner_ : DictionaryLearner or None
+        The fitted learner (its `error_` is the learning objective trace);
+        None for a denoiser loaded from a model file.
     n_iter_ : int
         Epochs or iterations of dictionary learning run.
     n_features_in_ : int
@@ -238,6 +239,20 @@ class DictionaryDenoiser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return tags
 
     # -- internals -------------------------------------------------------
+    def _set_dictionary(self, components, n_iter=0):
+        """Make this a fitted denoiser over `components` (atoms as flattened
+        patches), as when it is loaded from a model file; `learner_` is None."""
+        ph, pw = _pair(self.patch_size, "patch_size")
+        D = check_array(components, "components", shape_doc="(n_components, n_values)")
+        if D.shape[1] % (ph * pw) != 0:
+            raise ValueError(f"components have {D.shape[1]} values per atom, not a "
+                             f"multiple of the patch size {(ph, pw)}.")
+        self.components_ = D
+        self.n_iter_ = int(n_iter)
+        self.learner_ = None
+        self._n_values = D.shape[1]
+        return self
+
     def _fit_patches(self, P, n_channels, rng):
         """Learn from flattened patches P (modified in place)."""
         plan_params = self._coding_params(P.shape[1], n_channels)
