@@ -180,15 +180,20 @@ def test_resume_after_sigkill_finishes_without_redoing_or_leaving_temporaries(tm
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "sparsetools", "denoise", str(root), str(out),
            "--model", str(model), "--no-progress"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # cwd elsewhere than the repository root: there, `-m sparsetools` would import
+    # the source tree instead of the installed (compiled) package
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            cwd=tmp_path)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         if out.exists() and len(list(out.glob("f*.png"))) >= 5:
             break
         time.sleep(0.01)
+    exited = proc.poll()
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    _, err = proc.communicate()
     done_before = {p.name: p.stat().st_mtime_ns for p in out.glob("f*.png")}
+    assert exited is None, f"the run ended by itself ({exited}): {err.decode()[-2000:]}"
     assert 0 < len(done_before) < n, "the run was not killed mid-way"
     report = denoise_folder(root, out, model)
     assert report["counts"]["already_done"] == len(done_before)
