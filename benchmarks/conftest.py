@@ -253,6 +253,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                                for k, v in spec["impls"].items()) + ".")
         tr.write_line("Ratios are sparsetools signals/s over the peer's, same run "
                       "(> 1: sparsetools faster).")
+    batch = {r["impl"]: r["images"] / r["min_s"] for r in results
+             if r["suite"] == "batch"}
+    if batch:
+        tables["batch"] = batch
+        tr.section("folder throughput: images per second (256x256 gray, 8x8, 256 atoms)")
+        tr.write_line("  ".join(f"{k} {v:.2f}/s" for k, v in batch.items()))
+        if "st_1" in batch and "st_2" in batch:
+            tr.write_line(f"2-worker scaling efficiency: {batch['st_2'] / (2 * batch['st_1']):.0%}")
+        if "st_1" in batch and "sklearn" in batch:
+            tr.write_line(f"st_1 / sklearn: {batch['st_1'] / batch['sklearn']:.1f}x; "
+                          f"st_2 / sklearn: {batch.get('st_2', float('nan')) / batch['sklearn']:.1f}x")
     rows = denoise_rows(results)
     if rows:
         tables["denoise"] = rows
