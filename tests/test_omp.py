@@ -672,3 +672,18 @@ def test_working_memory_is_bounded_beyond_the_codes(n_jobs):
         tracemalloc.stop()
     assert np.count_nonzero(codes, axis=1).max() == 4
     assert peak - codes_bytes < 2 * 2**20, f"{(peak - codes_bytes) / 2**20:.1f} MiB extra"
+
+
+def test_float32_atoms_far_smaller_than_the_largest_keep_their_precision():
+    # Found by the fuzz tests: the largest entry 2**-32 was "safe", so the
+    # dictionary was not scaled, and the Gram entries of the 1e-22 atoms were
+    # subnormal: OMP stopped with a residual above the tolerance (0.98 > 0.5).
+    a, b = np.float32(7.9409339e-23), np.float32(2.3283064e-10)
+    D = np.full((4, 7), a, dtype=np.float32)
+    D[0, 0] = D[2, 5] = D[3, 2] = D[3, 5] = 0
+    D[1, 1] = b
+    X = np.array([[0, 0, 1, 0, 0, 0, 0]], dtype=np.float32)
+    for method in METHODS:
+        codes = orthogonal_mp(X, D, tol=0.5, method=method)
+        residual = np.sum((X.astype(np.float64) - codes.astype(np.float64) @ D) ** 2)
+        assert residual <= 0.5

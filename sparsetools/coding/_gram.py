@@ -117,7 +117,12 @@ def normalise_inputs(X, D):
             f"dictionary has shape {D.shape}; each dimension must be at most "
             f"{_BLAS_INT_MAX} (32-bit BLAS indices).")
     ex, X = _pow2_normalise(X, dtype)
-    ed, D = _pow2_normalise(D, dtype)
+    # The dictionary always gets max|D| in [0.5, 1): with only the largest
+    # entry in the safe range, an atom far smaller than the largest one could
+    # have a subnormal squared norm in the Gram matrix and lose its precision
+    # (float32 OMP then returned codes that increased the residual). Powers
+    # of two are exact, so the codes are unchanged otherwise.
+    ed, D = _pow2_normalise(D, dtype, always=True)
     return ex, ed, X, D
 
 
@@ -163,9 +168,10 @@ def _check_underflow(codes, X, D, shift):
             "dtype; use float64.")
 
 
-def _pow2_normalise(A, dtype):
+def _pow2_normalise(A, dtype, always=False):
     """(e, A * 2**-e cast to dtype), scaled so max|A * 2**-e| is in [0.5, 1)
-    when max|A| is outside the range where squares are safe in `dtype`.
+    when max|A| is outside the range where squares are safe in `dtype`, or
+    whenever it is outside [0.5, 1) with `always`.
 
     Multiplying by a power of two is exact, so codes are unchanged whenever
     no scaling is needed and equal up to the same power of two otherwise.
@@ -174,7 +180,7 @@ def _pow2_normalise(A, dtype):
     m = float(max(-A.min(), A.max()))
     safe_hi = 2.0 ** (info.maxexp // 4)
     safe_lo = 2.0 ** (info.minexp // 4)
-    if m == 0.0 or safe_lo <= m <= safe_hi:
+    if m == 0.0 or (0.5 <= m < 1.0 if always else safe_lo <= m <= safe_hi):
         return 0, np.ascontiguousarray(A, dtype=dtype)
     e = int(np.frexp(m)[1])
     return e, np.ascontiguousarray(np.ldexp(A, -e), dtype=dtype)
