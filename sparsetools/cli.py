@@ -131,6 +131,13 @@ def build_parser():
                          help="images per task (default: 8)")
     denoise.add_argument("--no-progress", action="store_true",
                          help="no progress bar")
+    denoise.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                         help="run the chunks on this Dask distributed scheduler's "
+                              "workers (they must see IN_DIR and OUT_DIR at the same "
+                              "paths; needs the dask extra)")
+    denoise.add_argument("--dask-workers", type=_positive_int, default=None,
+                         help="start a local Dask cluster of this many worker "
+                              "processes and run the chunks on it")
     _add_folder_options(denoise)
     denoise.set_defaults(func=run_denoise)
     return parser
@@ -180,7 +187,8 @@ def run_denoise(args, stdout=None):
                             stride=args.stride, n_jobs=args.n_jobs,
                             recursive=args.recursive, chunk_size=args.chunk_size,
                             max_pixels=args.max_pixels,
-                            progress=not args.no_progress and sys.stderr.isatty())
+                            progress=not args.no_progress and sys.stderr.isatty(),
+                            scheduler=args.scheduler, dask_workers=args.dask_workers)
     counts = report["counts"]
     print(f"denoised {counts['processed']} images ({counts['already_done']} already done, "
           f"{counts['failed']} skipped) in {report['seconds']:.1f} s; report: "

@@ -303,3 +303,34 @@ def test_command_line_learn_and_denoise(folder, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["denoise", str(root), str(root / "x"), "--model", str(model)])
     assert "never writes into its input" in capsys.readouterr().err
+
+
+def test_dask_cluster_gives_the_same_files(folder, tmp_path):
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    root, clean, model, _ = folder
+    single = tmp_path / "single"
+    denoise_folder(root, single, model, recursive=True, max_pixels=MAX_PIXELS)
+    expected = _tree_digest(single)
+    expected.pop(REPORT_NAME)
+    # an existing cluster on loopback, by its scheduler address
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        out = tmp_path / "scheduler"
+        report = denoise_folder(root, out, model, recursive=True, chunk_size=3,
+                                max_pixels=MAX_PIXELS, scheduler=cluster.scheduler_address)
+    assert report["dask"].startswith("tcp://127.0.0.1")
+    assert report["counts"]["processed"] == len(clean)
+    assert {f["file"] for f in report["failures"]} == set(BAD)
+    got = _tree_digest(out)
+    got.pop(REPORT_NAME)
+    assert got == expected
+    # a local cluster started by the run itself, from the command line
+    out = tmp_path / "workers"
+    assert main(["denoise", str(root), str(out), "--model", str(model), "--recursive",
+                 "--dask-workers", "2", "--no-progress", "--max-pixels",
+                 str(MAX_PIXELS)]) == 0
+    got = _tree_digest(out)
+    got.pop(REPORT_NAME)
+    assert got == expected

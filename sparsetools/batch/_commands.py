@@ -93,7 +93,8 @@ def load_denoiser(model_path, *, sigma=None, stride=1):
 
 def denoise_folder(in_dir, out_dir, model_path, *, sigma=None, stride=1, n_jobs=1,
                    recursive=False, extensions=IMAGE_EXTENSIONS, chunk_size=8,
-                   max_pixels=DEFAULT_MAX_PIXELS, progress=False):
+                   max_pixels=DEFAULT_MAX_PIXELS, progress=False, scheduler=None,
+                   dask_workers=None):
     """Denoise every image of `in_dir` into `out_dir` with a saved model; see
     :func:`sparsetools.batch.run_batch` for the safety rules. Returns the report."""
     den = load_denoiser(model_path, sigma=sigma, stride=stride)
@@ -103,4 +104,5 @@ def denoise_folder(in_dir, out_dir, model_path, *, sigma=None, stride=1, n_jobs=
     return run_batch(in_dir, out_dir, den.transform, mode="RGB" if den.color else "L",
                      recursive=recursive, extensions=extensions, n_jobs=n_jobs,
                      chunk_size=chunk_size, max_pixels=max_pixels, progress=progress,
-                     command="denoise", parameters=parameters)
+                     command="denoise", parameters=parameters, scheduler=scheduler,
+                     dask_workers=dask_workers)

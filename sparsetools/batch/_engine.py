@@ -54,7 +54,7 @@ def _remove_stale_temporaries(out_dir):
 def run_batch(in_dir, out_dir, process, *, mode=None, recursive=False,
               extensions=IMAGE_EXTENSIONS, n_jobs=1, chunk_size=8,
               max_pixels=DEFAULT_MAX_PIXELS, progress=False, command="process",
-              parameters=None):
+              parameters=None, scheduler=None, dask_workers=None):
     """Apply `process` to every image of `in_dir`, writing PNGs into `out_dir`.
 
     Each image is read (see :mod:`sparsetools.batch._io` for the policy),
@@ -90,6 +90,13 @@ def run_batch(in_dir, out_dir, process, *, mode=None, recursive=False,
         Show a tqdm progress bar with throughput.
     command, parameters : str, dict
         Recorded in the report.
+    scheduler : str, default=None
+        Address of a Dask distributed scheduler (``tcp://host:port``): the
+        chunks become tasks on its workers, which must see `in_dir` and
+        `out_dir` at the same paths. Results are the same files as on one
+        machine.
+    dask_workers : int, default=None
+        Start a local Dask cluster of this many worker processes instead.
 
     Returns
     -------
@@ -127,35 +134,27 @@ def run_batch(in_dir, out_dir, process, *, mode=None, recursive=False,
         from tqdm import tqdm
         bar = tqdm(total=len(todo), unit="img", desc=command)
 
-    def work(chunk):
-        for rel, target in chunk:
-            try:
-                image, bits = read_image(src / rel, max_pixels=max_pixels, mode=mode)
-                out = np.asarray(process(image), dtype=np.float64)
-                if out.shape != image.shape or not np.all(np.isfinite(out)):
-                    raise ImageError(f"processing returned shape {out.shape} (input "
-                                     f"{image.shape}) or non-finite values")
-                write_png_atomic(target, out, bits)
-                result = None
-            except ImageError as exc:
-                result = {"file": rel, "reason": str(exc)}
-            except Exception as exc:  # a bad image must not stop the run
-                result = {"file": rel, "reason": f"processing failed: "
-                          f"{type(exc).__name__}: {exc}"}
-            with lock:
-                (processed.append(rel) if result is None else failures.append(result))
-                if bar is not None:
-                    bar.update(1)
+    def collect(results):
+        with lock:
+            for rel, failure in results:
+                (processed.append(rel) if failure is None else failures.append(failure))
+            if bar is not None:
+                bar.update(len(results))
 
     chunks = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
+    task = (src, process, mode, max_pixels)
     try:
-        with blas_threads(1):
-            if n_jobs == 1:
-                for chunk in chunks:
-                    work(chunk)
-            else:
-                with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-                    list(pool.map(work, chunks))
+        if scheduler is not None or dask_workers is not None:
+            _run_on_dask(chunks, task, collect, scheduler, dask_workers)
+        else:
+            with blas_threads(1):
+                if n_jobs == 1:
+                    for chunk in chunks:
+                        collect(process_chunk(chunk, *task))
+                else:
+                    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+                        for results in pool.map(lambda c: process_chunk(c, *task), chunks):
+                            collect(results)
     finally:
         if bar is not None:
             bar.close()
@@ -168,10 +167,61 @@ def run_batch(in_dir, out_dir, process, *, mode=None, recursive=False,
         "failures": sorted(failures, key=lambda f: f["file"]),
         "seconds": round(seconds, 3),
         "images_per_s": round(len(processed) / seconds, 3) if seconds > 0 else None,
-        "parameters": parameters or {}, "n_jobs": n_jobs, "versions": _versions(),
+        "parameters": parameters or {}, "n_jobs": n_jobs,
+        "dask": (scheduler if isinstance(scheduler, str) else
+                 (f"LocalCluster({dask_workers})" if dask_workers else None)),
+        "versions": _versions(),
     }
     _write_json_atomic(dst / REPORT_NAME, report)
     return report
+
+
+def process_chunk(chunk, src, process, mode, max_pixels):
+    """Read, process and write the files of one chunk; returns ``(relative
+    path, failure or None)`` for each. Runs in a thread or on a Dask worker
+    (which must see the same paths), BLAS held to one thread."""
+    results = []
+    with blas_threads(1):
+        for rel, target in chunk:
+            try:
+                image, bits = read_image(Path(src) / rel, max_pixels=max_pixels, mode=mode)
+                out = np.asarray(process(image), dtype=np.float64)
+                if out.shape != image.shape or not np.all(np.isfinite(out)):
+                    raise ImageError(f"processing returned shape {out.shape} (input "
+                                     f"{image.shape}) or non-finite values")
+                write_png_atomic(target, out, bits)
+                results.append((rel, None))
+            except ImageError as exc:
+                results.append((rel, {"file": rel, "reason": str(exc)}))
+            except Exception as exc:  # a bad image must not stop the run
+                results.append((rel, {"file": rel, "reason": "processing failed: "
+                                      f"{type(exc).__name__}: {exc}"}))
+    return results
+
+
+def _run_on_dask(chunks, task, collect, scheduler, dask_workers):
+    """The chunks as tasks on a Dask cluster: the one at `scheduler`
+    (``tcp://host:port``), or a local one of `dask_workers` processes."""
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ValueError("Dask is not installed: pip install 'sparsetools[dask]'") from None
+    if scheduler is not None and dask_workers is not None:
+        raise ValueError("give scheduler or dask_workers, not both.")
+    cluster = None
+    if dask_workers is not None:
+        cluster = LocalCluster(n_workers=dask_workers, threads_per_worker=1,
+                               processes=True, host="127.0.0.1", dashboard_address=None)
+        scheduler = cluster
+    try:
+        with Client(scheduler) as client:
+            futures = [client.submit(process_chunk, chunk, *task, pure=False)
+                       for chunk in chunks]
+            for future in as_completed(futures):
+                collect(future.result())
+    finally:
+        if cluster is not None:
+            cluster.close()
 
 
 def _write_json_atomic(path, obj):
