@@ -265,8 +265,8 @@ def test_models_are_checked_when_loaded(tmp_path):
     save_model(tmp_path / "m.npz", {"components": np.ones((3, 5))}, {"estimator": "X"})
     with pytest.raises(ValueError, match="not a DictionaryDenoiser model"):
         load_denoiser(tmp_path / "m.npz")
-    with pytest.raises(TypeError, match="must hold numbers"):
-        save_model(tmp_path / "bad.npz", {"c": np.array(["a"])}, {})
+    with pytest.raises(TypeError, match="must hold numbers or text"):
+        save_model(tmp_path / "bad.npz", {"c": np.array([{"a": 1}], dtype=object)}, {})
 
 
 def test_run_batch_reports_processing_failures_and_output_collisions(tmp_path):
@@ -300,6 +300,9 @@ def test_command_line_learn_and_denoise(folder, tmp_path, capsys):
     text = capsys.readouterr().out
     top_level = [r for r in clean if "/" not in r]
     assert f"denoised {len(top_level)} images" in text
+    assert main(["encode", str(root), str(tmp_path / "codes.npz"), "--model", str(model),
+                 "--max-pixels", str(MAX_PIXELS)]) == 0
+    assert f"encoded {len(top_level)} images" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["denoise", str(root), str(root / "x"), "--model", str(model)])
     assert "never writes into its input" in capsys.readouterr().err
@@ -334,3 +337,33 @@ def test_dask_cluster_gives_the_same_files(folder, tmp_path):
     got = _tree_digest(out)
     got.pop(REPORT_NAME)
     assert got == expected
+
+
+def test_encode_folder_writes_sparse_codes_that_rebuild_the_images(folder, tmp_path):
+    from sparsetools.batch._commands import encode_folder, load_codes
+    from sparsetools.image import denoise_sparse, reconstruct_from_patches
+
+    root, clean, model, _ = folder
+    out = tmp_path / "codes.npz"
+    report = encode_folder(root, out, model, recursive=True, max_pixels=MAX_PIXELS)
+    assert report["counts"] == {"found": len(clean) + len(BAD), "encoded": len(clean),
+                                "failed": len(BAD)}
+    with np.load(out, allow_pickle=False) as npz:   # plain arrays only
+        assert "data" in npz.files
+    loaded = load_codes(out)
+    codes, D = loaded["codes"], loaded["components"]
+    assert codes.shape == (report["n_patches"], 32) and codes.nnz == report["nonzeros"]
+    assert codes.nnz < 0.2 * codes.shape[0] * codes.shape[1]   # sparse
+    # image i's patch codes, decoded and averaged, are the denoiser at stride 6
+    den = load_denoiser(model)
+    for i in (0, 3):
+        rel = loaded["files"][i]
+        lo, hi = loaded["offsets"][i], loaded["offsets"][i + 1]
+        rec = codes[lo:hi].toarray() @ D + loaded["means"][lo:hi]
+        h, w, _ = loaded["shapes"][i]
+        image = reconstruct_from_patches(rec.reshape(-1, 6, 6), (h, w), stride=6)
+        noisy, _ = read_image(root / rel, max_pixels=MAX_PIXELS, mode="L")
+        expected = denoise_sparse(noisy, den.components_, 6, stride=6, sigma=den.sigma)
+        np.testing.assert_allclose(image, expected, atol=1e-10)
+    with pytest.raises(ValueError, match="not a codes file"):
+        load_codes(model)

@@ -12,7 +12,7 @@ from sparsetools.batch._io import ImageError, read_image
 from sparsetools.batch._model import load_model, save_model
 from sparsetools.image._denoiser import DictionaryDenoiser, _sample_patches
 
-__all__ = ["learn_folder", "denoise_folder"]
+__all__ = ["learn_folder", "denoise_folder", "encode_folder", "load_codes"]
 
 _ESTIMATOR = "DictionaryDenoiser"
 
@@ -106,3 +106,93 @@ def denoise_folder(in_dir, out_dir, model_path, *, sigma=None, stride=1, n_jobs=
                      chunk_size=chunk_size, max_pixels=max_pixels, progress=progress,
                      command="denoise", parameters=parameters, scheduler=scheduler,
                      dask_workers=dask_workers)
+
+
+def encode_folder(in_dir, out_file, model_path, *, sigma=None, stride=None, n_jobs=1,
+                  recursive=False, extensions=IMAGE_EXTENSIONS,
+                  max_pixels=DEFAULT_MAX_PIXELS):
+    """Sparse codes of the patches of every image of `in_dir`, into one
+    compressed ``.npz`` (written through a temporary file and a rename).
+
+    Patches are taken on a grid of `stride` (default: the patch size, so
+    they tile each image, the last row and column touching the borders),
+    their means removed per channel, and coded by OMP over the model's atoms
+    (to the noise level with `sigma`, the model's by default). The file holds
+    the codes of all patches as one CSR matrix (``data``, ``indices``,
+    ``indptr``), each patch's means, and per image its relative path, shape
+    and first patch row; :func:`load_codes` reads it back. Unreadable files
+    are skipped and listed. Returns a report dict.
+    """
+    from sparsetools.coding._dispatch import run_coder
+    from sparsetools.image._denoise import patch_coding_plan, remove_patch_means
+    from sparsetools.image._patches import extract_patches
+
+    start = time.perf_counter()
+    den = load_denoiser(model_path, sigma=sigma)
+    src = Path(in_dir).resolve()
+    out_file = Path(out_file)
+    check_folders(src, out_file.resolve().parent)
+    ph, pw = den.patch_size
+    stride = (ph, pw) if stride is None else stride
+    c = 3 if den.color else 1
+    D = den.components_
+    plan, _ = patch_coding_plan(D.shape[0], D.shape[1], sigma=den.sigma,
+                                n_means=c, n_jobs=n_jobs)
+    files = find_images(src, recursive=recursive, extensions=extensions)
+    data, indices, indptr, means, names, shapes, offsets = [], [], [0], [], [], [], [0]
+    failures = []
+    for rel in files:
+        try:
+            image, _ = read_image(src / rel, max_pixels=max_pixels,
+                                  mode="RGB" if den.color else "L")
+            if image.shape[0] < ph or image.shape[1] < pw:
+                raise ImageError(f"smaller than the patch {(ph, pw)}")
+        except ImageError as exc:
+            failures.append({"file": rel, "reason": str(exc)})
+            continue
+        P = extract_patches(image, (ph, pw), stride=stride, color=den.color)
+        P = np.ascontiguousarray(P.reshape(len(P), -1))
+        means.append(remove_patch_means(P, c).reshape(len(P), c))
+        codes = run_coder(plan, P, D)
+        rows, cols = np.nonzero(codes)
+        counts = np.bincount(rows, minlength=len(P))
+        indptr.extend((indptr[-1] + np.cumsum(counts)).tolist())
+        indices.append(cols.astype(np.int32))
+        data.append(codes[rows, cols])
+        names.append(rel)
+        shapes.append(image.shape + ((1,) if image.ndim == 2 else ()))
+        offsets.append(offsets[-1] + len(P))
+    if not names:
+        raise ValueError(f"no usable image in {str(in_dir)!r}.")
+    arrays = {"data": np.concatenate(data), "indices": np.concatenate(indices),
+              "indptr": np.asarray(indptr, dtype=np.int64),
+              "means": np.concatenate(means), "shapes": np.asarray(shapes, dtype=np.int64),
+              "offsets": np.asarray(offsets, dtype=np.int64),
+              "files": np.asarray(names, dtype=str), "components": D}
+    params = {"estimator": "codes", "model": str(Path(model_path).resolve()),
+              "patch_size": [ph, pw], "stride": list(np.broadcast_to(stride, 2).tolist()),
+              "color": bool(den.color), "sigma": den.sigma}
+    save_model(out_file, arrays, params)
+    return {"command": "encode", "input": str(src), "output": str(out_file.resolve()),
+            "counts": {"found": len(files), "encoded": len(names),
+                       "failed": len(failures)},
+            "failures": failures, "n_patches": int(offsets[-1]),
+            "nonzeros": int(arrays["data"].size),
+            "seconds": round(time.perf_counter() - start, 3), "parameters": params}
+
+
+def load_codes(path):
+    """The codes file of :func:`encode_folder`: a dict with ``codes`` (a
+    scipy CSR matrix, one row per patch), ``means`` (n_patches, c),
+    ``components``, ``files``, ``shapes``, ``offsets`` and ``params``."""
+    import scipy.sparse as sp
+
+    arrays, params = load_model(path)
+    if params.get("estimator") != "codes":
+        raise ValueError(f"{str(path)!r} is not a codes file of `sparsetools encode`.")
+    D = arrays["components"]
+    codes = sp.csr_array((arrays["data"], arrays["indices"], arrays["indptr"]),
+                         shape=(len(arrays["indptr"]) - 1, D.shape[0]))
+    return {"codes": codes, "means": arrays["means"], "components": D,
+            "files": [str(f) for f in arrays["files"]], "shapes": arrays["shapes"],
+            "offsets": arrays["offsets"], "params": params}

@@ -16,8 +16,9 @@ def save_model(path, arrays, params):
     dict) to the ``.npz`` file `path`, through a temporary file and a rename."""
     payload = {name: np.asarray(a) for name, a in arrays.items()}
     for name, a in payload.items():
-        if a.dtype.kind not in "biuf":
-            raise TypeError(f"model array {name!r} must hold numbers; got {a.dtype}.")
+        if a.dtype.kind not in "biufU":
+            raise TypeError(f"model array {name!r} must hold numbers or text; got "
+                            f"{a.dtype}.")
     payload["params"] = np.array(json.dumps(params, sort_keys=True))
     payload["format"] = np.array(MODEL_FORMAT)
     directory = os.path.dirname(os.path.abspath(path))
