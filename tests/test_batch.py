@@ -367,3 +367,34 @@ def test_encode_folder_writes_sparse_codes_that_rebuild_the_images(folder, tmp_p
         np.testing.assert_allclose(image, expected, atol=1e-10)
     with pytest.raises(ValueError, match="not a codes file"):
         load_codes(model)
+
+
+def test_a_few_hundred_small_images_in_nested_folders(tmp_path):
+    """300 small images in 10 nested folders plus bad files: every good image gets
+    exactly one output, identical for 1 and 2 threads."""
+    root = tmp_path / "in"
+    rng = np.random.default_rng(1)
+    camera = data.camera() / 255.0
+    names = []
+    for i in range(300):
+        rel = f"d{i % 10}/{'e/' if i % 3 == 0 else ''}p{i:03d}.png"
+        y, x = rng.integers(0, 480, size=2)
+        _save(root / rel, _noisy(camera[y:y + 20, x:x + 24], i))
+        names.append(rel)
+    (root / "d3" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(40))
+    (root / "d7" / "zero.bmp").write_bytes(b"")
+    model = tmp_path / "model.npz"
+    learn_folder(root, model, patch_size=5, n_components=24, sigma=SIGMA,
+                 max_patches=3000, max_iter=1, recursive=True)
+    digests = []
+    for n_jobs in (1, 2):
+        out = tmp_path / f"out{n_jobs}"
+        report = denoise_folder(root, out, model, n_jobs=n_jobs, recursive=True)
+        assert report["counts"]["processed"] == 300
+        assert sorted(f["file"] for f in report["failures"]) == ["d3/broken.png",
+                                                                 "d7/zero.bmp"]
+        digest = _tree_digest(out)
+        digest.pop(REPORT_NAME)
+        assert sorted(digest) == sorted(names)
+        digests.append(digest)
+    assert digests[0] == digests[1]
