@@ -134,10 +134,11 @@ def restore_codes(codes, X, D, ex, ed):
     precision to underflow. `X` and `D` are the normalised inputs.
     """
     if ex != ed:
-        _check_underflow(codes, X, D, ex - ed)
+        if ex < ed:  # scaled down: only underflow can happen
+            _check_underflow(codes, X, D, ex - ed)
         with np.errstate(over="ignore", under="ignore"):
             codes = np.ldexp(codes, ex - ed, out=codes)
-        if not all_finite(codes):
+        if ex > ed and not all_finite(codes):  # scaled up: only overflow
             raise ValueError(
                 "The codes overflow "
                 f"{codes.dtype}: X is too large relative to the dictionary atoms.")
