@@ -3,15 +3,15 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from sparsetools.dictionary._learner import DictionaryLearner
 from sparsetools.image._denoise import (
-    _as_images,
     _denoise,
     patch_coding_plan,
     remove_patch_means,
 )
+from sparsetools.image._layout import estimator_images
 from sparsetools.image._patches import _check_stride, _pair, extract_patches
 from sparsetools.utils._validation import check_array, check_int
 
@@ -294,32 +294,8 @@ class DictionaryDenoiser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                                       n_jobs=self.n_jobs)
         return plan[1][0], tol
 
-    def _image_shape(self):
-        shape = self.image_shape
-        if not isinstance(shape, (tuple, list)) or len(shape) not in (2, 3):
-            raise ValueError("image_shape must be None, (h, w) or (h, w, c); got "
-                             f"{shape!r}.")
-        return tuple(check_int(s, "image_shape", min_val=1) for s in shape)
-
     def _images(self, X, *, reset):
-        """(n, h, w, c) images from X, and a function that returns results in
-        the layout of X."""
-        if not isinstance(self.color, (bool, np.bool_)):
-            raise TypeError(f"color must be a bool; got {self.color!r}.")
-        if self.image_shape is None:
-            images, single = _as_images(X, self.color)
-            return images, lambda out: (out[0] if single else out)[
-                ..., slice(None) if self.color else 0]
-        shape = self._image_shape()
-        if self.color and len(shape) != 3:
-            raise ValueError(f"color=True needs image_shape (h, w, c); got {shape}.")
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], order="C")
-        if X.shape[1] != int(np.prod(shape)):
-            raise ValueError(
-                f"X has {X.shape[1]} features per row but image_shape {shape} needs "
-                f"{int(np.prod(shape))}.")
-        images = X.reshape((X.shape[0],) + shape + ((1,) if len(shape) == 2 else ()))
-        return images, lambda out: out.reshape(X.shape)
+        return estimator_images(self, X, reset=reset)
 
 
 def _sample_patches(images, ph, pw, max_patches, rng):
