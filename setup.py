@@ -90,6 +90,11 @@ def extensions():
             **common,
         ),
         Extension(
+            "sparsetools._lib._topt",
+            sources=["sparsetools/_lib/_topt.pyx", os.path.join(CSRC, "topt.c")],
+            **common,
+        ),
+        Extension(
             "sparsetools._lib._learning",
             sources=["sparsetools/_lib/_learning.pyx",
                      os.path.join(CSRC, "dict_update.c"),

@@ -19,9 +19,9 @@ from sparsetools.coding import LCACoder, SparseCoder, lasso, lca, orthogonal_mp,
 from sparsetools.coding import deep_lca
 from sparsetools.dictionary import DictionaryLearner
 from sparsetools.dictionary import DeepSparseCoder
-from sparsetools.image import DictionaryDenoiser
+from sparsetools.image import DictionaryDenoiser, TopTFrontend
 
 __all__ = ["DictionaryDenoiser", "DictionaryLearner", "LCACoder", "SparseCoder", "lasso", "lca",
-           "orthogonal_mp", "threshold",
+           "orthogonal_mp", "threshold", "TopTFrontend",
            "DeepSparseCoder", "deep_lca",
            "__version__"]

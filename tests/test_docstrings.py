@@ -19,6 +19,8 @@ MODULES = [
     "sparsetools.dictionary._learner",
     "sparsetools.image._denoise",
     "sparsetools.image._denoiser",
+    "sparsetools.image._frontend",
+    "sparsetools.coding._topt",
     "sparsetools.coding._deep_lca",
     "sparsetools.dictionary._deep",
 ]
