@@ -168,3 +168,29 @@ def test_topt_codes_bad_input():
         topt_codes(np.ones((2, 3)), D)
     with pytest.raises(ValueError, match="NaN"):
         topt_codes(np.full((2, 4), np.inf), D)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_topt_codes_fuzz(data):
+    n = data.draw(st.integers(0, 6))
+    f = data.draw(st.integers(1, 5))
+    k = data.draw(st.integers(1, 8))
+    values = st.floats(-1e3, 1e3, allow_nan=False, width=64)
+    X = data.draw(arrays(np.float64, (n, f), elements=values))
+    D = data.draw(arrays(np.float64, (k, f), elements=values))
+    n_top = data.draw(st.integers(1, k))
+    beta = data.draw(st.floats(0, 5))
+    epsilon = data.draw(st.floats(0, 1))
+    if n == 0:
+        with pytest.raises(ValueError, match="empty"):
+            topt_codes(X, D, n_top=n_top, beta=beta, epsilon=epsilon)
+        return
+    codes = topt_codes(X, D, n_top=n_top, beta=beta, epsilon=epsilon).toarray()
+    np.testing.assert_array_equal(codes, _reference(X, D, n_top, beta, epsilon))
+    assert np.all((codes != 0).sum(axis=1) <= n_top)
