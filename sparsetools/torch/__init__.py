@@ -1,0 +1,14 @@
+"""torch twins of sparsetools' fitted front ends (optional extra).
+
+``pip install "sparsetools[torch]"`` (``torch==2.13.0``). The core of
+sparsetools never imports this package.
+"""
+try:
+    import torch  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("sparsetools.torch needs torch: pip install 'sparsetools[torch]' "
+                      "(torch==2.13.0)") from exc
+
+from sparsetools.torch._topt import TopTFrontendModule, to_torch
+
+__all__ = ["TopTFrontendModule", "to_torch"]

@@ -1,0 +1,100 @@
+"""sparsetools.torch: the TopTFrontend twin's forward equals the estimator's, and its
+backward passes are the documented surrogates. Skipped without torch."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from sklearn.datasets import load_digits  # noqa: E402
+
+from sparsetools import TopTFrontend  # noqa: E402
+from sparsetools.torch import TopTFrontendModule, to_torch  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, _ = load_digits(return_X_y=True)
+    X = X / 16.0
+    front = TopTFrontend(n_components=48, patch_size=4, stride=3, n_top=5, epsilon=0.05,
+                         image_shape=(8, 8), output="dense", max_iter=1,
+                         random_state=0).fit(X[:300])
+    return front, X[300:340]
+
+
+def _nchw(rows, shape=(8, 8, 1)):
+    return torch.as_tensor(rows.reshape((-1,) + shape)).permute(0, 3, 1, 2).contiguous()
+
+
+@pytest.mark.parametrize("dtype, atol", [(torch.float64, 1e-12), (torch.float32, 1e-5)])
+def test_forward_equals_transform(fitted, dtype, atol):
+    front, X = fitted
+    module = to_torch(front)
+    out = module(_nchw(X).to(dtype))
+    assert out.dtype == dtype
+    expected = front.transform(X.astype(np.float64 if dtype == torch.float64
+                                        else np.float32))
+    np.testing.assert_allclose(out.numpy(), expected, atol=atol)
+
+
+def test_forward_equals_transform_for_color_images():
+    rng = np.random.default_rng(0)
+    images = rng.random((3, 11, 9, 3))
+    front = TopTFrontend(n_components=20, patch_size=(3, 2), stride=2, n_top=4, beta=1.0,
+                         color=True, output="dense", max_iter=1, random_state=0).fit(images)
+    module = to_torch(front)
+    out = module(torch.as_tensor(images).permute(0, 3, 1, 2))
+    np.testing.assert_allclose(out.numpy(), front.transform(images), atol=1e-12)
+
+
+def test_exact_backward_is_zero_and_gradcheck_passes(fitted):
+    front, X = fitted
+    module = to_torch(front, backward="exact")
+    x = _nchw(X[:2]).requires_grad_(True)
+    module(x).sum().backward()
+    assert torch.count_nonzero(x.grad) == 0
+    # piecewise constant: numerical and analytical gradients agree (both 0)
+    # away from the jumps
+    x = _nchw(X[:1]).requires_grad_(True)
+    assert torch.autograd.gradcheck(module, (x,), eps=1e-9, atol=1e-6)
+
+
+def _manual_surrogate(module, x, through_n, smooth):
+    """The correlations on the grid, the kept mask, and the surrogate."""
+    corr = torch.nn.functional.conv2d(x, module.weight)[:, :, [0, 3, 4]][:, :, :, [0, 3, 4]]
+    corr = corr.permute(0, 2, 3, 1)
+    idx = torch.topk(corr.abs(), through_n, dim=-1).indices
+    mask = torch.zeros_like(corr, dtype=torch.bool).scatter(-1, idx, True)
+    if smooth:
+        t, k, l1 = module.beta * module.epsilon, module.steepness, module.l1
+        corr = l1 * 0.5 * (torch.tanh(k * (corr / l1 - t)) + torch.tanh(k * (corr / l1 + t)))
+    return torch.where(mask, corr, torch.zeros_like(corr)).reshape(x.shape[0], -1)
+
+
+@pytest.mark.parametrize("backward, top_u", [("identity", None), ("identity", 10),
+                                             ("smooth", None), ("smooth", 10)])
+def test_bpda_backward_is_the_documented_surrogate(fitted, backward, top_u):
+    front, X = fitted
+    module = to_torch(front, backward=backward, steepness=4.0, top_u=top_u)
+    weights = torch.as_tensor(np.random.default_rng(1).standard_normal((3, 9 * 48)))
+    x = _nchw(X[:3]).requires_grad_(True)
+    out = module(x)
+    np.testing.assert_allclose(out.detach().numpy(), front.transform(X[:3]), atol=1e-12)
+    (out * weights).sum().backward()
+    y = _nchw(X[:3]).requires_grad_(True)
+    (_manual_surrogate(module, y, top_u or 5, backward == "smooth") * weights).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), atol=1e-12)
+    assert torch.count_nonzero(x.grad) > 0
+
+
+def test_bad_arguments(fitted):
+    front, _ = fitted
+    with pytest.raises(ValueError, match="backward must be one of"):
+        to_torch(front, backward="straight")
+    with pytest.raises(ValueError, match="top_u must be in"):
+        to_torch(front, top_u=2)
+    with pytest.raises(TypeError, match="supports TopTFrontend"):
+        to_torch(object())
+    with pytest.raises(ValueError, match="x must have shape"):
+        to_torch(front)(torch.zeros(1, 3, 8, 8, dtype=torch.float64))
+    with pytest.raises(ValueError, match="n_top must be in"):
+        TopTFrontendModule(np.eye(4), 2, 1, 9, 1.0, 0.1)
