@@ -98,3 +98,94 @@ def test_bad_arguments(fitted):
         to_torch(front)(torch.zeros(1, 3, 8, 8, dtype=torch.float64))
     with pytest.raises(ValueError, match="n_top must be in"):
         TopTFrontendModule(np.eye(4), 2, 1, 9, 1.0, 0.1)
+
+
+# --------------------------------------------------------------------------
+# ExportedClassifier and the digits recipe of classifiers/
+# --------------------------------------------------------------------------
+
+import pathlib  # noqa: E402
+import runpy  # noqa: E402
+
+from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+from sklearn.preprocessing import FunctionTransformer  # noqa: E402
+
+from sparsetools.torch import ExportedClassifier  # noqa: E402
+
+RECIPE = pathlib.Path(__file__).resolve().parents[1] / "classifiers" / "digits_mlp_export.py"
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "mlp.pt2"
+    result = runpy.run_path(str(RECIPE))["main"](["--out", str(path)])
+    return path, result
+
+
+def _scale(X):
+    return X / 16.0
+
+
+def test_exported_model_in_a_pipeline_predicts_as_the_model(exported):
+    path, result = exported
+    # measured: 0.969 test accuracy for the recipe's MLP
+    assert result["accuracy"] > 0.93
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=0,
+                                                        stratify=y)
+    clf = Pipeline([("scale", FunctionTransformer(_scale)),
+                    ("net", ExportedClassifier(str(path), input_shape=(64,),
+                                               batch_size=100))]).fit(X_train, y_train)
+    net = torch.export.load(str(path)).module()
+    with torch.no_grad():
+        direct = net(torch.as_tensor(X_test / 16.0, dtype=torch.float32)).argmax(1).numpy()
+    np.testing.assert_array_equal(clf.predict(X_test), direct)
+    assert clf.score(X_test, y_test) == pytest.approx(result["accuracy"])
+    proba = clf.predict_proba(X_test[:5])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(proba.argmax(axis=1), direct[:5])
+
+
+def test_exported_classifier_bad_input(exported, tmp_path):
+    path, _ = exported
+    X = np.zeros((4, 64))
+    with pytest.raises(ValueError, match="does not exist"):
+        ExportedClassifier(str(tmp_path / "none.pt"), input_shape=(64,)).fit(X, [0, 1, 2, 3])
+    (tmp_path / "junk.pt").write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="not a TorchScript file"):
+        ExportedClassifier(str(tmp_path / "junk.pt"), input_shape=(64,)).fit(X, [0, 1, 2, 3])
+    (tmp_path / "junk.pt2").write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="not a torch.export program"):
+        ExportedClassifier(str(tmp_path / "junk.pt2"), input_shape=(64,)).fit(X, [0, 1, 2, 3])
+    with pytest.raises(ValueError, match="input_shape .* needs 63"):
+        ExportedClassifier(str(path), input_shape=(63,)).fit(X, [0, 1, 2, 3])
+    with pytest.raises(ValueError, match="10 scores per row but there are 4 classes"):
+        ExportedClassifier(str(path), input_shape=(64,)).fit(X, [0, 1, 2, 3])
+    with pytest.raises(TypeError, match="model must be"):
+        ExportedClassifier(42, input_shape=(64,)).fit(X, [0, 1, 2, 3])
+
+
+def test_torchscript_files_still_load(exported, tmp_path):
+    import warnings
+
+    path, _ = exported
+    net = torch.export.load(str(path)).module()
+    plain = runpy.run_path(str(RECIPE))["make_mlp"]()
+    plain.load_state_dict(net.state_dict())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.jit.save(torch.jit.script(plain), str(tmp_path / "mlp.pt"))
+    X, y = load_digits(return_X_y=True)
+    a = ExportedClassifier(str(tmp_path / "mlp.pt"), input_shape=(64,)).fit(X / 16, y)
+    b = ExportedClassifier(str(path), input_shape=(64,)).fit(X / 16, y)
+    np.testing.assert_array_equal(a.predict(X / 16), b.predict(X / 16))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import sparsetools.torch._exported as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
