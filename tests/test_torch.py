@@ -189,3 +189,43 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# --------------------------------------------------------------------------
+# SparseCoder's twin: exact gradients on the support
+# --------------------------------------------------------------------------
+
+from sparsetools import SparseCoder  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def patches_and_atoms():
+    from sparsetools.datasets import load_patches
+
+    P = load_patches(300, images=["camera"], random_state=3)
+    return P[:40], P[40:140]
+
+
+@pytest.mark.parametrize("algorithm, params", [
+    ("omp", dict(n_nonzero_coefs=4)), ("ormp", dict(n_nonzero_coefs=4)),
+    ("lasso_lars", dict(alpha=0.2)), ("lasso_cd", dict(alpha=0.2, tol=1e-12)),
+    ("threshold", dict(alpha=0.3)), ("threshold", dict(alpha=0.3, positive=True))])
+def test_sparse_coder_twin_forward_and_exact_gradient(patches_and_atoms, algorithm, params):
+    X, D = patches_and_atoms
+    coder = SparseCoder(D, algorithm=algorithm, **params).fit(X)
+    module = to_torch(coder)
+    out = module(torch.as_tensor(X))
+    np.testing.assert_allclose(out.detach().numpy(), coder.transform(X), atol=1e-8)
+    # the support does not change under gradcheck's tiny steps: exact gradient
+    x = torch.as_tensor(X[:2]).clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(module, (x,), eps=1e-7, atol=1e-5)
+    # float32 too
+    out32 = module(torch.as_tensor(X[:5], dtype=torch.float32))
+    np.testing.assert_allclose(out32.numpy(), coder.transform(X[:5].astype(np.float32)),
+                               atol=1e-4)
+
+
+def test_sparse_coder_twin_refuses_lca(patches_and_atoms):
+    X, D = patches_and_atoms
+    with pytest.raises(ValueError, match="has no torch twin"):
+        to_torch(SparseCoder(D, algorithm="lca", alpha=0.2).fit(X))

@@ -9,7 +9,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("sparsetools.torch needs torch: pip install 'sparsetools[torch]' "
                       "(torch==2.13.0)") from exc
 
+from sparsetools.torch._coder import SparseCoderModule
 from sparsetools.torch._exported import ExportedClassifier
 from sparsetools.torch._topt import TopTFrontendModule, to_torch
 
-__all__ = ["ExportedClassifier", "TopTFrontendModule", "to_torch"]
+__all__ = ["ExportedClassifier", "SparseCoderModule", "TopTFrontendModule", "to_torch"]

@@ -127,13 +127,16 @@ def to_torch(estimator, *, backward="exact", steepness=4.0, top_u=None):
     """A torch module twin of a fitted front end.
 
     Supported today: :class:`~sparsetools.TopTFrontend` (see
-    :class:`TopTFrontendModule` for the backward passes). The module takes
-    NCHW tensors; rows of an estimator with `image_shape` ``(h, w, c)`` map
-    to ``x.reshape(n, h, w, c).permute(0, 3, 1, 2)``.
+    :class:`TopTFrontendModule` for the backward passes; the module takes
+    NCHW tensors, and rows of an estimator with `image_shape` ``(h, w, c)``
+    map to ``x.reshape(n, h, w, c).permute(0, 3, 1, 2)``) and
+    :class:`~sparsetools.SparseCoder` (see :class:`SparseCoderModule`: exact
+    gradients on the codes' supports; `backward` and the other options do
+    not apply).
 
     Parameters
     ----------
-    estimator : TopTFrontend
+    estimator : TopTFrontend or SparseCoder
         Fitted.
     backward : {"exact", "identity", "smooth"}, default="exact"
         Backward pass.
@@ -149,10 +152,15 @@ def to_torch(estimator, *, backward="exact", steepness=4.0, top_u=None):
     """
     from sklearn.utils.validation import check_is_fitted
 
+    from sparsetools.coding._coder import SparseCoder
     from sparsetools.image._frontend import TopTFrontend
+    from sparsetools.torch._coder import SparseCoderModule
 
+    if isinstance(estimator, SparseCoder):
+        return SparseCoderModule(estimator)
     if not isinstance(estimator, TopTFrontend):
-        raise TypeError(f"to_torch supports TopTFrontend; got {type(estimator).__name__}.")
+        raise TypeError("to_torch supports TopTFrontend and SparseCoder; got "
+                        f"{type(estimator).__name__}.")
     check_is_fitted(estimator)
     return TopTFrontendModule(estimator.components_.astype(np.float64),
                               estimator.patch_size, estimator.stride, estimator.n_top,
