@@ -213,6 +213,10 @@ def test_output_inside_input_and_links_out_of_the_output_are_refused(folder, tmp
         denoise_folder(root, root / "out", model)
     with pytest.raises(ValueError, match="never writes into its input"):
         denoise_folder(root, root, model)
+    with pytest.raises(ValueError, match="input folder .* is inside the output folder"):
+        denoise_folder(root, root.parent, model)
+    with pytest.raises(ValueError, match="never writes into its input"):
+        learn_folder(root, root / "sub" / "model.npz", max_pixels=MAX_PIXELS)
     # a link inside the output folder that points elsewhere
     out = tmp_path / "out"
     elsewhere = tmp_path / "elsewhere"

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from sparsetools.batch._engine import DEFAULT_MAX_PIXELS, run_batch
-from sparsetools.batch._files import IMAGE_EXTENSIONS, check_folders, find_images
+from sparsetools.batch._files import IMAGE_EXTENSIONS, check_output_file, find_images
 from sparsetools.batch._io import ImageError, read_image
 from sparsetools.batch._model import load_model, save_model
 from sparsetools.image._denoiser import DictionaryDenoiser, _sample_patches
@@ -29,9 +29,8 @@ def learn_folder(in_dir, model_path, *, patch_size=8, n_components=256,
     `model_path`, which may not be inside `in_dir`. Returns a report dict.
     """
     start = time.perf_counter()
-    src = Path(in_dir).resolve()
     model_path = Path(model_path)
-    check_folders(src, model_path.resolve().parent)
+    src = check_output_file(in_dir, model_path)
     files = find_images(src, recursive=recursive, extensions=extensions)
     if not files:
         raise ValueError(f"no images with extensions {extensions} in {str(in_dir)!r}.")
@@ -129,9 +128,8 @@ def encode_folder(in_dir, out_file, model_path, *, sigma=None, stride=None, n_jo
 
     start = time.perf_counter()
     den = load_denoiser(model_path, sigma=sigma)
-    src = Path(in_dir).resolve()
     out_file = Path(out_file)
-    check_folders(src, out_file.resolve().parent)
+    src = check_output_file(in_dir, out_file)
     ph, pw = den.patch_size
     stride = (ph, pw) if stride is None else stride
     c = 3 if den.color else 1

@@ -10,7 +10,7 @@ import os
 from pathlib import Path, PurePosixPath
 
 __all__ = ["IMAGE_EXTENSIONS", "UnsafePathError", "find_images", "check_folders",
-           "output_path"]
+           "check_output_file", "output_path"]
 
 #: Extensions looked for by default (case-insensitive).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -36,8 +36,8 @@ def find_images(in_dir, *, recursive=False, extensions=IMAGE_EXTENSIONS):
 
 
 def check_folders(in_dir, out_dir):
-    """Resolved (in_dir, out_dir); ValueError when the input is missing or the
-    output folder is the input folder or inside it."""
+    """Resolved (in_dir, out_dir); ValueError when the input is missing, or the
+    output folder is the input folder, inside it, or contains it."""
     src = Path(in_dir).resolve()
     if not src.is_dir():
         raise ValueError(f"input folder {str(in_dir)!r} does not exist or is not a folder.")
@@ -45,7 +45,24 @@ def check_folders(in_dir, out_dir):
     if dst == src or src in dst.parents:
         raise ValueError(f"output folder {str(out_dir)!r} is the input folder or inside it; "
                          "sparsetools never writes into its input.")
+    if dst in src.parents:
+        # outputs mirror the input tree: some could land on the input itself
+        raise ValueError(f"input folder {str(in_dir)!r} is inside the output folder "
+                         f"{str(out_dir)!r}; sparsetools never writes into its input.")
     return src, dst
+
+
+def check_output_file(in_dir, path):
+    """Resolved in_dir; ValueError when the input is missing or the single
+    output file `path` would be written inside the input folder."""
+    src = Path(in_dir).resolve()
+    if not src.is_dir():
+        raise ValueError(f"input folder {str(in_dir)!r} does not exist or is not a folder.")
+    parent = Path(path).resolve().parent
+    if parent == src or src in parent.parents:
+        raise ValueError(f"{str(path)!r} is inside the input folder {str(in_dir)!r}; "
+                         "sparsetools never writes into its input.")
+    return src
 
 
 def output_path(out_dir, relative, suffix):
