@@ -9,7 +9,84 @@ from sparsetools.utils._validation import check_array, check_width
 __all__ = ["SparseCoder"]
 
 
-class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class FixedDictionaryCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base of the transformers that code rows over a fixed `dictionary`.
+
+    `fit` only validates; `transform` codes with ``self._encode(X, D,
+    params)`` where ``params = self._check_params(D, X)``; both are given by
+    the subclass, which also holds the hyper-parameters.
+    """
+
+    def fit(self, X, y=None):
+        """Validate the parameters and the width of `X`; nothing is learned.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; only its width is used.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        D = self._dictionary()
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        self._check_params(D, X)
+        self.n_components_ = D.shape[0]
+        return self
+
+    def transform(self, X):
+        """Codes of the rows of `X`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data; float32 and float64 are kept, other dtypes become float64.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components)
+            Dense codes in the dtype of `X`.
+        """
+        D = self._dictionary()
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
+                          order="C")
+        return self._encode(X, D, self._check_params(D, X))
+
+    def inverse_transform(self, X):
+        """Reconstruct data from codes: ``X @ dictionary``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Reconstructions in the dtype of the codes.
+        """
+        return decode(X, self._dictionary())
+
+    def _dictionary(self):
+        return check_array(self.dictionary, "dictionary",
+                           shape_doc="(n_components, n_features)")
+
+    @property
+    def _n_features_out(self):
+        return self._dictionary().shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class SparseCoder(FixedDictionaryCoder):
     """Sparse coding of rows over a fixed, precomputed dictionary.
 
     Each row ``x`` of the data becomes a sparse code ``a`` with
@@ -111,64 +188,6 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self.transform_max_iter = transform_max_iter
         self.n_jobs = n_jobs
 
-    def fit(self, X, y=None):
-        """Validate the parameters and the width of `X`; nothing is learned.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data; only its width is used.
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        self : SparseCoder
-            The estimator.
-        """
-        D = self._dictionary()
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        self._check_params(D, X)
-        self.n_components_ = D.shape[0]
-        return self
-
-    def transform(self, X):
-        """Sparse codes of the rows of `X`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data; float32 and float64 are kept, other dtypes become float64.
-
-        Returns
-        -------
-        codes : ndarray of shape (n_samples, n_components)
-            Dense codes in the dtype of `X`.
-        """
-        D = self._dictionary()
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
-                          order="C")
-        return run_coder(self._check_params(D, X), X, D)
-
-    def inverse_transform(self, X):
-        """Reconstruct data from codes: ``X @ dictionary``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components)
-            Codes.
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, n_features)
-            Reconstructions in the dtype of the codes.
-        """
-        return decode(X, self._dictionary())
-
-    def _dictionary(self):
-        return check_array(self.dictionary, "dictionary",
-                           shape_doc="(n_components, n_features)")
-
     def _check_params(self, D, X):
         """The checked coding plan (see sparsetools.coding._dispatch)."""
         plan = check_coder(self.algorithm, D.shape[0], D.shape[1],
@@ -178,12 +197,5 @@ class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         check_width(X, D)
         return plan
 
-    @property
-    def _n_features_out(self):
-        return self._dictionary().shape[0]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
+    def _encode(self, X, D, plan):
+        return run_coder(plan, X, D)

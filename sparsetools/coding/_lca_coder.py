@@ -1,20 +1,12 @@
 """LCACoder: scikit-learn transformer that codes rows by LCA over a fixed dictionary."""
-import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
-from sklearn.utils.validation import validate_data
-
-from sparsetools.coding._dispatch import decode
+from sparsetools.coding._coder import FixedDictionaryCoder
 from sparsetools.coding._lca import _DEFAULT_TOL, check_lca_params, encode_lca
-from sparsetools.utils._validation import check_array, check_width
+from sparsetools.utils._validation import check_width
 
 __all__ = ["LCACoder"]
 
 
-class LCACoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class LCACoder(FixedDictionaryCoder):
     """Sparse coding of rows by the Locally Competitive Algorithm over a fixed dictionary.
 
     Each row ``x`` becomes the activations ``a = T(u)`` that the LCA dynamics
@@ -105,65 +97,6 @@ class LCACoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self.integrator = integrator
         self.n_jobs = n_jobs
 
-    def fit(self, X, y=None):
-        """Validate the parameters and the width of `X`; nothing is learned.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data; only its width is used.
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        self : LCACoder
-            The estimator.
-        """
-        D = self._dictionary()
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        self._check_params(D, X)
-        self.n_components_ = D.shape[0]
-        return self
-
-    def transform(self, X):
-        """LCA codes of the rows of `X`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data; float32 and float64 are kept, other dtypes become float64.
-
-        Returns
-        -------
-        codes : ndarray of shape (n_samples, n_components)
-            The activations at the end of the dynamics, in the dtype of `X`.
-        """
-        D = self._dictionary()
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
-                          order="C")
-        params = self._check_params(D, X)
-        return encode_lca(X, D.astype(X.dtype, copy=False), *params)[0]
-
-    def inverse_transform(self, X):
-        """Reconstruct data from codes: ``X @ dictionary``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components)
-            Codes.
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, n_features)
-            Reconstructions in the dtype of the codes.
-        """
-        return decode(X, self._dictionary())
-
-    def _dictionary(self):
-        return check_array(self.dictionary, "dictionary",
-                           shape_doc="(n_components, n_features)")
-
     def _check_params(self, D, X):
         params = check_lca_params(self.threshold, self.transfer, self.positive, self.tau,
                                   self.dt, self.transform_max_iter, self.tol,
@@ -172,12 +105,6 @@ class LCACoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         check_width(X, D)
         return params
 
-    @property
-    def _n_features_out(self):
-        return self._dictionary().shape[0]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
+    def _encode(self, X, D, params):
+        # the activations at the end of the dynamics
+        return encode_lca(X, D.astype(X.dtype, copy=False), *params)[0]
