@@ -182,6 +182,12 @@ def _add_folder_options(parser):
                         help="skip images with more pixels (default: 89478485)")
 
 
+def _print_failures(report, stdout):
+    """One line per skipped file of a folder command's report."""
+    for failure in report["failures"]:
+        print(f"skipped {failure['file']}: {failure['reason']}", file=stdout)
+
+
 def run_learn(args, stdout=None):
     """`sparsetools learn`: returns the report as a dict."""
     stdout = stdout or sys.stdout
@@ -197,8 +203,7 @@ def run_learn(args, stdout=None):
     print(f"learned {args.n_components} atoms from {report['n_patches']} patches of "
           f"{counts['used']} images in {report['seconds']:.1f} s; wrote {report['model']}",
           file=stdout)
-    for failure in report["failures"]:
-        print(f"skipped {failure['file']}: {failure['reason']}", file=stdout)
+    _print_failures(report, stdout)
     return report
 
 
@@ -213,8 +218,7 @@ def run_encode(args, stdout=None):
     print(f"encoded {report['counts']['encoded']} images ({report['n_patches']} patches, "
           f"{report['nonzeros']} non-zeros) in {report['seconds']:.1f} s; wrote "
           f"{report['output']}", file=stdout)
-    for failure in report["failures"]:
-        print(f"skipped {failure['file']}: {failure['reason']}", file=stdout)
+    _print_failures(report, stdout)
     return report
 
 
@@ -234,8 +238,7 @@ def run_denoise(args, stdout=None):
     print(f"denoised {counts['processed']} images ({counts['already_done']} already done, "
           f"{counts['failed']} skipped) in {report['seconds']:.1f} s; report: "
           f"{os.path.join(report['output'], REPORT_NAME)}", file=stdout)
-    for failure in report["failures"]:
-        print(f"skipped {failure['file']}: {failure['reason']}", file=stdout)
+    _print_failures(report, stdout)
     return report
 
 

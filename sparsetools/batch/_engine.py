@@ -17,7 +17,13 @@ from sparsetools.batch._files import (
     find_images,
     output_path,
 )
-from sparsetools.batch._io import TEMP_PREFIX, ImageError, read_image, write_png_atomic
+from sparsetools.batch._io import (
+    TEMP_PREFIX,
+    ImageError,
+    read_image,
+    write_atomic,
+    write_png_atomic,
+)
 from sparsetools.utils._threads import blas_threads
 
 __all__ = ["run_batch", "REPORT_NAME", "DEFAULT_MAX_PIXELS"]
@@ -225,10 +231,5 @@ def _run_on_dask(chunks, task, collect, scheduler, dask_workers):
 
 
 def _write_json_atomic(path, obj):
-    tmp = Path(str(path) + ".tmp")
-    tmp = tmp.with_name(TEMP_PREFIX + tmp.name)
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=1, ensure_ascii=False)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    text = json.dumps(obj, indent=1, ensure_ascii=False)
+    write_atomic(path, lambda f: f.write(text.encode("utf-8")), ".json")

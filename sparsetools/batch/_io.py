@@ -25,7 +25,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["ImageError", "read_image", "write_png_atomic", "TEMP_PREFIX"]
+__all__ = ["ImageError", "read_image", "write_atomic", "write_png_atomic", "TEMP_PREFIX"]
 
 #: Prefix of the temporary files of atomic writes; a run removes its own
 #: leftovers (from a killed run) before it starts.
@@ -122,11 +122,18 @@ def write_png_atomic(path, image, bits):
     else:
         pil = Image.fromarray(np.rint(image * 255.0).astype(np.uint8),
                               "RGB" if image.ndim == 3 else "L")
+    write_atomic(path, lambda f: pil.save(f, format="PNG"), ".png")
+
+
+def write_atomic(path, write, suffix):
+    """Write a file through ``write(binary_file)`` into a temporary file in the
+    destination folder, flushed to disk, then renamed over `path`; the
+    temporary file is removed if anything fails."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".png", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
-            pil.save(f, format="PNG")
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

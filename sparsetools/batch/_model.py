@@ -1,9 +1,9 @@
 """Model files: ``.npz`` arrays plus JSON parameters, never pickles."""
 import json
-import os
-import tempfile
 
 import numpy as np
+
+from sparsetools.batch._io import write_atomic
 
 __all__ = ["save_model", "load_model", "MODEL_FORMAT"]
 
@@ -21,16 +21,7 @@ def save_model(path, arrays, params):
                             f"{a.dtype}.")
     payload["params"] = np.array(json.dumps(params, sort_keys=True))
     payload["format"] = np.array(MODEL_FORMAT)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".sparsetools-tmp-", suffix=".npz", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **payload)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, lambda f: np.savez_compressed(f, **payload), ".npz")
 
 
 def load_model(path):
