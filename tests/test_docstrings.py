@@ -23,6 +23,8 @@ MODULES = [
     "sparsetools.coding._topt",
     "sparsetools.coding._deep_lca",
     "sparsetools.dictionary._deep",
+    "sparsetools.convolutional._cbpdn",
+    "sparsetools.convolutional._tikhonov",
 ]
 
 

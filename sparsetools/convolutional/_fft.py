@@ -1,0 +1,34 @@
+"""Real 2-D FFTs over the last two axes, with ``scipy.fft`` and its workers.
+
+Convolutions here are circular on the grid of the problem, filters anchored
+at the top-left corner (the origin of the DFT), as in SPORCO: the map ``z``
+of filter ``f`` contributes ``sum_{a,b} f[a, b] z[y - a, x - b]`` (indices
+modulo the grid).
+"""
+import numpy as np
+import scipy.fft as sfft
+
+__all__ = ["rfft2", "irfft2", "filter_spectra", "complex_dtype"]
+
+
+def complex_dtype(dtype):
+    return np.dtype(np.complex64) if np.dtype(dtype) == np.float32 else np.dtype(np.complex128)
+
+
+def rfft2(x, workers=1):
+    """Real FFT over the last two axes (dtype kept: float32 gives complex64)."""
+    return sfft.rfft2(x, axes=(-2, -1), workers=workers)
+
+
+def irfft2(xf, shape, workers=1):
+    """Inverse of :func:`rfft2` for a grid of ``shape`` (h, w)."""
+    return sfft.irfft2(xf, s=shape, axes=(-2, -1), workers=workers)
+
+
+def filter_spectra(filters, grid, workers=1):
+    """Spectra ``(c, n_filters, h, w // 2 + 1)`` of filters ``(c, n_filters,
+    fh, fw)`` zero-padded to the grid ``(h, w)`` at the top-left corner."""
+    c, m, fh, fw = filters.shape
+    padded = np.zeros((c, m) + tuple(grid), dtype=filters.dtype)
+    padded[:, :, :fh, :fw] = filters
+    return np.ascontiguousarray(rfft2(padded, workers))
