@@ -29,8 +29,8 @@ def tikhonov_split(images, reg=5.0, n_pad=16, *, color=False):
     reg : float, default=5.0
         Weight of the gradient penalty; larger is smoother.
     n_pad : int, default=16
-        Mirrored pixels added on each side before filtering, at most the
-        image size.
+        Mirrored pixels added on each side before filtering (repeated
+        mirror images when it exceeds the image size, as ``numpy.pad``).
     color : bool, default=False
         Whether the last axis holds channels.
 
@@ -54,8 +54,6 @@ def tikhonov_split(images, reg=5.0, n_pad=16, *, color=False):
         raise TypeError(f"color must be a bool; got {color!r}.")
     arr, single = _as_images(images, color)               # (n, h, w, c)
     h, w = arr.shape[1:3]
-    if n_pad > min(h, w):
-        raise ValueError(f"n_pad must be at most the image size {min(h, w)}; got {n_pad}.")
     padded = np.pad(arr, ((0, 0), (n_pad, n_pad), (n_pad, n_pad), (0, 0)), mode="symmetric")
     ph, pw = padded.shape[1:3]
     wy = 4.0 * np.sin(np.pi * np.arange(ph) / ph) ** 2
