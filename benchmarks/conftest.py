@@ -188,6 +188,37 @@ def format_table(rows, suite):
     return "\n".join(lines)
 
 
+def cbpdn_rows(results):
+    """Per (case, threads): ms per iteration of each solver and SPORCO/st ratios."""
+    cells = {}
+    for r in results:
+        if r["suite"] == "cbpdn":
+            cells.setdefault((r["cell"], r["threads"]), {})[r["impl"]] = r
+    rows = []
+    for (case, threads), cell in cells.items():
+        ms = {i: 1e3 * r["min_s"] / r["iterations"] for i, r in cell.items()}
+        ratios = {f"{i}/st": ms[i] / ms["st"] for i in ms if i != "st" and "st" in ms}
+        rows.append({"case": case, "threads": threads, "ms_per_iter": ms, "ratios": ratios,
+                     "functional": {i: r["functional"] for i, r in cell.items()}})
+    return rows
+
+
+def format_cbpdn_table(rows):
+    impls = ("st", "sporco", "sporco_fast")
+    head = (f"{'case':>16} {'thr':>3} " + " ".join(f"{i:>11}" for i in impls)
+            + f" {'sporco/st':>10} {'fast/st':>8}")
+    lines = [head, "-" * len(head)]
+    for row in rows:
+        ms = [row["ms_per_iter"].get(i) for i in impls]
+        rat = [row["ratios"].get(k) for k in ("sporco/st", "sporco_fast/st")]
+        lines.append(f"{row['case']:>16} {row['threads']:>3} "
+                     + " ".join(f"{v:>11.1f}" if v is not None else f"{'-':>11}" for v in ms)
+                     + f" {rat[0]:>10.2f}" if rat[0] is not None else "")
+        if rat[1] is not None:
+            lines[-1] += f" {rat[1]:>8.2f}"
+    return "\n".join(lines)
+
+
 #: Methods of the denoising table (benchmarks/bench_denoise.py), in column order.
 DENOISERS = {"st": "sparsetools DictionaryDenoiser (K-SVD)",
              "sklearn": "scikit-learn dictionary-learning example (best transform)",
@@ -264,6 +295,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         if "st_1" in batch and "sklearn" in batch:
             tr.write_line(f"st_1 / sklearn: {batch['st_1'] / batch['sklearn']:.1f}x; "
                           f"st_2 / sklearn: {batch.get('st_2', float('nan')) / batch['sklearn']:.1f}x")
+    rows = cbpdn_rows(results)
+    if rows:
+        tables["cbpdn"] = rows
+        tr.section("CBPDN: milliseconds per ADMM iteration (best round), float32")
+        tr.write_line(format_cbpdn_table(rows))
+        tr.write_line("")
+        tr.write_line("st = sparsetools conv_bpdn; sporco = ConvBPDN, default options; "
+                      "sporco_fast = FastSolve. Ratios: SPORCO's time over sparsetools' "
+                      "(> 1: sparsetools faster).")
     rows = denoise_rows(results)
     if rows:
         tables["denoise"] = rows

@@ -25,6 +25,8 @@ MODULES = [
     "sparsetools.dictionary._deep",
     "sparsetools.convolutional._cbpdn",
     "sparsetools.convolutional._tikhonov",
+    "sparsetools.convolutional._learning",
+    "sparsetools.convolutional._coder",
 ]
 
 

@@ -12,7 +12,9 @@ FFT (of ``V``) and one forward FFT (of the sparse ``Y``):
   by ``V + a (X - Y)``;
 * :func:`ystep` (space domain): soft-thresholds ``V`` into the new ``Y``
   and returns the squared norms that give ADMM's primal and dual
-  residuals.
+  residuals. The caller runs it on a few maps at a time, between the
+  inverse FFT of those maps and the forward FFT of their new ``Y``, so the
+  maps stay in cache.
 
 A change of ``rho`` by a factor ``f`` rescales ``U`` by ``1 / f``; both
 kernels apply it on the fly (``inv_rsf``) to the ``V`` they read, so no
@@ -124,7 +126,7 @@ def _sigs_ystep():
         arr = nb.types.Array(r, 1, "C")
         ro = nb.types.Array(r, 1, "C", readonly=True)
         out.append(nb.types.UniTuple(nb.float64, 5)(
-            ro, ro, arr,                                # v, v_prev, y (in/out)
+            ro, arr, arr,                               # v, v_prev (in/out), y (in/out)
             nb.float64, nb.float64, nb.float64,         # threshold, inv_rsf, relaxation
             nb.boolean, nb.intp, nb.intp))              # positive, i0, i1
     return out
@@ -136,7 +138,8 @@ def ystep(v, v_prev, y, threshold, inv_rsf, relax, positive, i0, i1):
     non-negative form) and the squared norms ``(|x|^2, |x - y|^2, |y|^2,
     |y_prev - y|^2, |v - y|^2)`` with ``x = (v - v_prev') / a + y_prev``
     the un-relaxed x-update and ``v_prev' = y_prev + (v_prev - y_prev)
-    inv_rsf``. The norms are summed in float64."""
+    inv_rsf``; ``v_prev <- v`` for the next iteration. The norms are summed
+    in float64."""
     dt = y.dtype
     t = dt.type(threshold)
     irsf = dt.type(inv_rsf)
@@ -151,6 +154,7 @@ def ystep(v, v_prev, y, threshold, inv_rsf, relax, positive, i0, i1):
         vi = v[i]
         yo = y[i]
         vp = yo + (v_prev[i] - yo) * irsf
+        v_prev[i] = vi
         x = (vi - vp) * inv_a + yo
         if positive:
             yn = max(vi - t, zero)

@@ -14,9 +14,16 @@ from sparsetools.utils._validation import check_float, check_int
 
 __all__ = ["conv_bpdn", "conv_reconstruct", "conv_bpdn_objective"]
 
-#: Elements per task of the space-domain step. The tasks' norms are added in
-#: order, so the result does not depend on the number of threads.
-_SPATIAL_TASK = 1 << 18
+#: Bytes of code maps per task of the space-domain step (a few maps of a
+#: large image, all maps of a small one): they stay in cache between the
+#: inverse FFT, the y-step and the forward FFT.
+_CHUNK_BYTES = 2 << 20
+
+
+#: Iterations during which rho is balanced; fixed afterwards, which keeps
+#: ADMM's convergence guarantee (Boyd et al. 2010, sec. 3.4.1). SPORCO adapts
+#: forever, and its residuals can grow again after a hundred iterations.
+_ADAPT_ITER = 100
 
 
 def _numba():
@@ -54,37 +61,46 @@ class _Problem:
 
     def solve(self, image, workers, pool):
         """ADMM for one image ``(c, h, w)`` on the grid; returns the code maps
-        ``(n_filters, h, w)`` and ``(n_iter, rho, r, s)``."""
+        ``(n_filters, h, w)`` and ``(n_iter, rho, r, s)``.
+
+        Each iteration: the x-step over all frequencies (split over the
+        pool's threads), then, for a few maps at a time (the pool's tasks),
+        the inverse FFT of their ``V``, the y-step and the forward FFT of
+        their new ``Y``, so that those maps stay in cache. The tasks' norms
+        are added in map order: the result does not depend on the threads.
+        """
         nb = _numba()
-        grid = self.grid
+        h, w = self.grid
         n_ch, n_filters, n_freq = self.df.shape
         dtype = image.dtype
-        size = n_filters * grid[0] * grid[1]
-        s = np.zeros((n_ch,) + grid, dtype=dtype)
+        s = np.zeros((n_ch, h, w), dtype=dtype)
         s[:, :image.shape[1], :image.shape[2]] = image
         sf = np.ascontiguousarray(_fft.rfft2(s, workers).reshape(n_ch, n_freq))
-        y = np.zeros(size, dtype=dtype)
-        v_prev = np.zeros(size, dtype=dtype)
+        y = np.zeros((n_filters, h * w), dtype=dtype)
+        v_prev = np.zeros((n_filters, h * w), dtype=dtype)
         yf = np.zeros((n_filters, n_freq), dtype=self.df.dtype)
         vf = np.zeros((n_filters, n_freq), dtype=self.df.dtype)
-        wf = grid[1] // 2 + 1
+        wf = w // 2 + 1
+        per = max(1, _CHUNK_BYTES // (h * w * dtype.itemsize))
+        map_tasks = _chunks(n_filters, per)
+        f_tasks = _chunks(n_freq, -(-n_freq // (1 if pool is None else workers)))
         rho, inv_rsf = self.rho0, 1.0
         r = s_ = np.inf
-        f_tasks = _chunks(n_freq, -(-n_freq // (1 if pool is None else workers)))
-        y_tasks = _chunks(size, _SPATIAL_TASK)
+
+        def maps(m0, m1):
+            v = _fft.irfft2(vf[m0:m1].reshape(m1 - m0, h, wf), (h, w)).reshape(m1 - m0, -1)
+            v = np.ascontiguousarray(v, dtype=dtype)
+            norms = [nb.ystep(v[i], v_prev[m], y[m], self.alpha / rho, inv_rsf, self.relax,
+                              self.positive, 0, h * w)
+                     for i, m in enumerate(range(m0, m1))]
+            yf[m0:m1] = _fft.rfft2(y[m0:m1].reshape(m1 - m0, h, w)).reshape(m1 - m0, n_freq)
+            return np.sum(norms, axis=0)
+
         k = 0
         for k in range(1, self.max_iter + 1):
             _run(pool, lambda a, b: nb.xstep(self.df, self.gram, sf, yf, vf, rho, inv_rsf,
                                              self.relax, a, b), f_tasks)
-            v = _fft.irfft2(vf.reshape(n_filters, grid[0], wf), grid, workers).reshape(-1)
-            v = np.ascontiguousarray(v)
-            thr = self.alpha / rho
-            parts = _run(pool, lambda a, b: nb.ystep(v, v_prev, y, thr, inv_rsf, self.relax,
-                                                     self.positive, a, b), y_tasks)
-            sx, sr, sy, ss, su = np.sum(parts, axis=0)
-            yf = _fft.rfft2(y.reshape(n_filters, grid[0], grid[1]), workers)
-            yf = np.ascontiguousarray(yf.reshape(n_filters, n_freq))
-            v_prev = v
+            sx, sr, sy, ss, su = np.sum(_run(pool, maps, map_tasks), axis=0)
             # SPORCO's normalised residuals, rho of this iteration
             rn = max(np.sqrt(sx), np.sqrt(sy)) or 1.0
             sn = rho * np.sqrt(su) or 1.0
@@ -95,13 +111,13 @@ class _Problem:
             inv_rsf = 1.0 / rsf
             if r < self.tol and s_ < self.tol:
                 break
-        return y.reshape(n_filters, grid[0], grid[1]), (k, rho, r, s_)
+        return y.reshape(n_filters, h, w), (k, rho, r, s_)
 
     def _rho_factor(self, k, r, s):
         """Residual balancing (Boyd et al. 2010 sec. 3.4.1, Wohlberg 2015),
         with SPORCO's defaults: every iteration, ratio 1.2, automatic scaling
         capped at 1000."""
-        if not self.adaptive or k == 0:
+        if not self.adaptive or k == 0 or k >= _ADAPT_ITER:
             return 1.0
         xi, mu, tau = self.xi, 1.2, 1000.0
         if s == 0.0 or r == 0.0:
@@ -164,7 +180,11 @@ def conv_bpdn(images, filters, *, alpha, max_iter=500, tol=1e-3, rho=None, relax
     relaxation : float, default=1.8
         Over-relaxation parameter, in (0, 2).
     adaptive_rho : bool, default=True
-        Balance the residuals by rescaling ``rho`` every iteration.
+        Balance the residuals by rescaling ``rho`` every iteration (SPORCO's
+        rule) during the first 100 iterations; ``rho`` is fixed afterwards,
+        which keeps ADMM's convergence guarantee. (SPORCO keeps adapting, and
+        its residuals can grow again after about a hundred iterations: on
+        8x8 digits they rise from 5e-3 at 50 iterations to 5e-2 at 1000.)
     positive : bool, default=False
         Constrain the codes to be non-negative.
     boundary : {"circular", "zero"}, default="circular"

@@ -1,0 +1,237 @@
+"""Convolutional dictionary learning: CBPDN codes, then a constrained filter
+update in the Fourier domain, over mini-batches of image tiles."""
+import numpy as np
+import scipy.fft as sfft
+
+from sparsetools.convolutional import _fft
+from sparsetools.convolutional._cbpdn import conv_bpdn
+from sparsetools.convolutional._layout import check_images
+from sparsetools.utils._threads import effective_n_threads
+from sparsetools.utils._validation import check_float, check_int
+
+__all__ = ["learn_conv_dictionary"]
+
+#: Past mini-batches are down-weighted by (1 - 1/t)^_FORGET in the
+#: frequency-domain statistics (Liu, Garcia-Cardona, Wohlberg & Yin 2018).
+_FORGET = 10.0
+
+
+def _pair(value, name):
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair (height, width); got {value!r}.")
+        return tuple(check_int(v, name, min_val=1) for v in value)
+    v = check_int(value, name, min_val=1)
+    return (v, v)
+
+
+def _unit_filters(g, support):
+    """Project on the constraint set: zero outside the top-left support,
+    every filter (all channels) of unit norm; zero filters stay zero."""
+    fh, fw = support
+    out = np.zeros_like(g)
+    out[..., :fh, :fw] = g[..., :fh, :fw]
+    norms = np.sqrt((out ** 2).sum(axis=(1, 2, 3), keepdims=True))
+    np.divide(out, norms, out=out, where=norms > 0)
+    return out
+
+
+class _FilterUpdate:
+    """ADMM for ``min_d sum_f d_f^H A_f d_f / 2 - Re(d_f^H b_f)`` with ``d`` in
+    the filter constraint set (SPORCO's CCMOD, on accumulated statistics).
+
+    ``A_f = sum_k Z_kf^H Z_kf`` (``m x m`` per frequency) and ``b_f = sum_k
+    Z_kf^H S_kf`` (``m x c``) summarise every tile seen, so memory does not
+    grow with the number of images. Channels decouple: the codes are shared
+    across them.
+    """
+
+    def __init__(self, filters, tile):
+        m, c = filters.shape[:2]
+        self.tile = tile
+        self.support = filters.shape[2:]
+        self.n_freq = tile[0] * (tile[1] // 2 + 1)
+        self.A = np.zeros((self.n_freq, m, m), dtype=np.complex128)
+        self.b = np.zeros((self.n_freq, m, c), dtype=np.complex128)
+        self.g = np.zeros((m, c) + tile)
+        self.g[..., :self.support[0], :self.support[1]] = filters
+        self.h = np.zeros_like(self.g)
+        self.sigma = None
+
+    def accumulate(self, codes, tiles, weight):
+        """Add the statistics of a batch: codes ``(k, m, th, tw)``, tiles
+        ``(k, c, th, tw)``; earlier statistics are scaled by `weight`."""
+        k, m = codes.shape[:2]
+        zf = sfft.rfft2(codes.astype(np.float64)).reshape(k, m, -1).transpose(2, 0, 1)
+        sf = sfft.rfft2(tiles.astype(np.float64)).reshape(k, tiles.shape[1], -1)
+        sf = sf.transpose(2, 0, 1)                                        # (f, k, c)
+        zh = np.conj(zf).transpose(0, 2, 1)                               # (f, m, k)
+        self.A *= weight
+        self.b *= weight
+        self.A += zh @ zf
+        self.b += zh @ sf
+
+    def solve(self, n_iter):
+        """`n_iter` ADMM iterations warm-started from the last filters; returns
+        them, ``(m, c, fh, fw)``, unit norm."""
+        m = self.A.shape[1]
+        sigma = max(float(np.einsum("fii->", self.A).real) / (m * self.n_freq), 1e-12)
+        if self.sigma is not None:
+            self.h *= self.sigma / sigma          # the scaled dual follows sigma
+        self.sigma = sigma
+        system = self.A + sigma * np.eye(m)
+        inv = np.linalg.inv(system)
+        shape = self.g.shape[:2] + (self.tile[0], self.tile[1] // 2 + 1)
+        for _ in range(n_iter):
+            rhs = sfft.rfft2(self.g - self.h).reshape(shape[0], shape[1], -1).transpose(2, 0, 1)
+            xf = inv @ (self.b + sigma * rhs)                             # (f, m, c)
+            x = sfft.irfft2(xf.transpose(1, 2, 0).reshape(shape), s=self.tile)
+            self.g = _unit_filters(x + self.h, self.support)
+            self.h += x - self.g
+        return np.ascontiguousarray(self.g[..., :self.support[0], :self.support[1]])
+
+
+def learn_conv_dictionary(images, *, n_filters=64, filter_size=8, alpha=0.2, max_iter=200,
+                          batch_size=8, tile_size=64, coding_iter=30, dict_iter=10, color=False,
+                          filters_init=None, random_state=None, n_jobs=None, verbose=False,
+                          return_info=False):
+    r"""Learn convolutional filters by alternating CBPDN and a filter update.
+
+    Minimises, over filters of unit norm and support ``filter_size`` and
+    over sparse maps,
+
+    .. math:: \sum_k \tfrac12 \Big\| \sum_m d_m * z_{k,m} - s_k \Big\|_2^2
+              + \alpha \sum_{k,m} \|z_{k,m}\|_1
+
+    on tiles of the images, one mini-batch of tiles at a time: the maps of
+    the batch by :func:`conv_bpdn`, then the filters by ADMM in the Fourier
+    domain (the constrained MOD update, CCMOD, of Wohlberg 2016) on
+    frequency-domain statistics that accumulate every tile seen with a
+    forgetting factor (the surrogate of Liu et al. 2018's online
+    convolutional dictionary learning). Memory holds the statistics (one
+    ``n_filters x n_filters`` matrix per frequency of a tile) and one batch,
+    whatever the number of images.
+
+    Parameters
+    ----------
+    images : array-like of shape (h, w), (n, h, w), (h, w, c) or (n, h, w, c)
+        Training images, channels last with ``color=True``; usually their
+        high-pass part (:func:`tikhonov_split`), as convolutional sparse
+        coding models it.
+    n_filters : int, default=64
+    filter_size : int or (int, int), default=8
+    alpha : float, default=0.2
+        Weight of the l1 term of the coding.
+    max_iter : int, default=200
+        Mini-batches.
+    batch_size : int, default=8
+        Tiles per mini-batch.
+    tile_size : int or (int, int), default=64
+        Side of the square (or ``(h, w)``) tiles cut at random from the
+        images, at most the image size.
+    coding_iter : int, default=30
+        ADMM iterations of :func:`conv_bpdn` per batch.
+    dict_iter : int, default=10
+        ADMM iterations of the filter update per batch (warm-started).
+    color : bool, default=False
+        Whether the last axis of `images` holds channels; the filters then
+        have them too.
+    filters_init : array-like of shape (n_filters, fh, fw[, c]) or None
+        Starting filters; None draws random tiles' patches.
+    random_state : int, RandomState or None, default=None
+    n_jobs : int or None, default=None
+        Threads of the coding (over the tiles of a batch).
+    verbose : bool, default=False
+        Print the mini-batch objective every 10 batches.
+    return_info : bool, default=False
+        Also return ``{"objective": ndarray (max_iter,)}``: the objective of
+        each mini-batch, per tile, with the filters it was coded with.
+
+    Returns
+    -------
+    filters : ndarray of shape (n_filters, fh, fw) or (n_filters, fh, fw, c)
+        Unit-norm filters, float64.
+    info : dict
+        Only with ``return_info=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsetools.convolutional import learn_conv_dictionary
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.standard_normal((2, 24, 24))
+    >>> filters = learn_conv_dictionary(images, n_filters=4, filter_size=5, alpha=0.5,
+    ...                                 max_iter=3, batch_size=2, tile_size=16,
+    ...                                 random_state=0)
+    >>> filters.shape
+    (4, 5, 5)
+    >>> bool(np.allclose(np.linalg.norm(filters.reshape(4, -1), axis=1), 1.0))
+    True
+    """
+    from sklearn.utils import check_random_state
+
+    n_filters = check_int(n_filters, "n_filters", min_val=1)
+    fh, fw = _pair(filter_size, "filter_size")
+    alpha = check_float(alpha, "alpha", min_val=0.0)
+    max_iter = check_int(max_iter, "max_iter", min_val=1)
+    batch_size = check_int(batch_size, "batch_size", min_val=1)
+    th, tw = _pair(tile_size, "tile_size")
+    coding_iter = check_int(coding_iter, "coding_iter", min_val=1)
+    dict_iter = check_int(dict_iter, "dict_iter", min_val=1)
+    for name, flag in (("color", color), ("verbose", verbose), ("return_info", return_info)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be a bool; got {flag!r}.")
+    effective_n_threads(n_jobs)
+    rng = check_random_state(random_state)
+
+    n_ch = np.shape(images)[-1] if color and np.ndim(images) in (3, 4) else 1
+    s, _ = check_images(images, n_ch, bool(color))           # (n, c, h, w)
+    h, w = s.shape[2:]
+    th, tw = min(th, h), min(tw, w)
+    if fh > th or fw > tw:
+        raise ValueError(f"filter_size {(fh, fw)} is larger than the tiles {(th, tw)} "
+                         "(tile_size, at most the image size).")
+
+    def draw_tiles(k):
+        idx = rng.randint(s.shape[0], size=k)
+        ys = rng.randint(h - th + 1, size=k)
+        xs = rng.randint(w - tw + 1, size=k)
+        return np.stack([s[i, :, y:y + th, x:x + tw] for i, y, x in zip(idx, ys, xs)])
+
+    if filters_init is None:
+        sample = draw_tiles(n_filters)
+        ys = rng.randint(th - fh + 1, size=n_filters)
+        xs = rng.randint(tw - fw + 1, size=n_filters)
+        d0 = np.stack([sample[i, :, y:y + fh, x:x + fw] for i, (y, x) in enumerate(zip(ys, xs))])
+        d0 = d0.astype(np.float64) + 1e-3 * rng.standard_normal(d0.shape)
+    else:
+        d0 = np.asarray(filters_init, dtype=np.float64)
+        expected = (n_filters, fh, fw) + ((n_ch,) if color else ())
+        if d0.shape != expected:
+            raise ValueError(f"filters_init must have shape {expected}; got {d0.shape}.")
+        if not np.isfinite(d0).all():
+            raise ValueError("filters_init contains NaN or infinity.")
+        d0 = d0.reshape((n_filters, fh, fw, n_ch)).transpose(0, 3, 1, 2)
+    filters = _unit_filters(d0, (fh, fw))                     # (m, c, fh, fw)
+    update = _FilterUpdate(filters, (th, tw))
+    trace = np.empty(max_iter)
+    dtype = s.dtype
+    for t in range(1, max_iter + 1):
+        tiles = draw_tiles(batch_size)                         # (k, c, th, tw)
+        public = filters.transpose(0, 2, 3, 1) if color else filters[:, 0]
+        imgs = tiles.transpose(0, 2, 3, 1) if color else tiles[:, 0]
+        codes = conv_bpdn(imgs, public.astype(dtype), alpha=alpha, max_iter=coding_iter, tol=0,
+                          n_jobs=n_jobs)                      # (k, th, tw, m)
+        codes = codes.transpose(0, 3, 1, 2)
+        df = _fft.filter_spectra(filters.transpose(1, 0, 2, 3), (th, tw))   # (c, m, th, twf)
+        rec = sfft.irfft2(np.einsum("cmhw,kmhw->kchw", df, sfft.rfft2(codes)), s=(th, tw))
+        trace[t - 1] = (0.5 * ((rec - tiles) ** 2).sum() + alpha * np.abs(codes).sum()) \
+            / batch_size
+        update.accumulate(codes, tiles, (1.0 - 1.0 / t) ** _FORGET)
+        filters = update.solve(dict_iter)
+        if verbose and (t % 10 == 0 or t == max_iter):
+            print(f"[learn_conv_dictionary] batch {t}/{max_iter}: objective per tile "
+                  f"{trace[t - 1]:.4f}", flush=True)
+    out = filters.transpose(0, 2, 3, 1) if color else filters[:, 0]
+    out = np.ascontiguousarray(out)
+    return (out, {"objective": trace}) if return_info else out
