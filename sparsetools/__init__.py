@@ -17,8 +17,8 @@ except ImportError as exc:  # pragma: no cover - depends on the build
 
 from sparsetools.coding import LCACoder, SparseCoder, lasso, lca, orthogonal_mp, threshold
 from sparsetools.coding import deep_lca
-from sparsetools.convolutional import (ConvSparseCoder, conv_bpdn, conv_reconstruct,
-                                       learn_conv_dictionary, tikhonov_split)
+from sparsetools.convolutional import (ConvSparseCoder, StratifiedConvSparseCoder, conv_bpdn,
+                                       conv_reconstruct, learn_conv_dictionary, tikhonov_split)
 from sparsetools.dictionary import DictionaryLearner
 from sparsetools.dictionary import DeepSparseCoder
 from sparsetools.image import DictionaryDenoiser, TopTFrontend
@@ -26,5 +26,5 @@ from sparsetools.image import DictionaryDenoiser, TopTFrontend
 __all__ = ["DictionaryDenoiser", "DictionaryLearner", "LCACoder", "SparseCoder", "lasso", "lca",
            "orthogonal_mp", "threshold", "TopTFrontend",
            "DeepSparseCoder", "deep_lca", "conv_bpdn", "conv_reconstruct", "tikhonov_split",
-           "ConvSparseCoder", "learn_conv_dictionary",
+           "ConvSparseCoder", "StratifiedConvSparseCoder", "learn_conv_dictionary",
            "__version__"]

@@ -27,6 +27,7 @@ MODULES = [
     "sparsetools.convolutional._tikhonov",
     "sparsetools.convolutional._learning",
     "sparsetools.convolutional._coder",
+    "sparsetools.convolutional._stratified",
 ]
 
 

@@ -8,7 +8,37 @@ from sparsetools.convolutional._tikhonov import tikhonov_split
 from sparsetools.image._layout import estimator_images
 from sparsetools.utils._validation import check_float, check_int
 
-__all__ = ["ConvSparseCoder"]
+__all__ = ["ConvSparseCoder", "split", "project", "projections"]
+
+
+def split(est, images):
+    """Low-pass and high-pass parts of ``(n, h, w, c)`` images, for an
+    estimator with `lowpass_reg` and `color`: ``(n, h, w[, c])`` each."""
+    check_float(est.lowpass_reg, "lowpass_reg", min_val=0.0)
+    low, high = tikhonov_split(images, est.lowpass_reg, color=True)
+    return (low, high) if est.color else (low[..., 0], high[..., 0])
+
+
+def project(est, images, filters):
+    """Low-pass parts and CBPDN code maps of ``(n, h, w, c)`` images, with
+    an estimator's `alpha`, `transform_max_iter`, `transform_tol`,
+    `boundary` and `n_jobs`."""
+    check_int(est.transform_max_iter, "transform_max_iter", min_val=1)
+    low, high = split(est, images)
+    codes = conv_bpdn(high, filters.astype(high.dtype), alpha=est.alpha,
+                      max_iter=est.transform_max_iter, tol=est.transform_tol,
+                      boundary=est.boundary, n_jobs=est.n_jobs)
+    return low, codes
+
+
+def projections(est, images, filters):
+    """``low-pass + sum_i f_i * z_i`` of ``(n, h, w, c)`` images, as
+    ``(n, h, w, c)``."""
+    low, codes = project(est, images, filters)
+    rec = conv_reconstruct(codes, filters.astype(codes.dtype), boundary=est.boundary,
+                           n_jobs=est.n_jobs).reshape(low.shape)
+    out = low + rec
+    return out if est.color else out[..., None]
 
 
 class ConvSparseCoder(TransformerMixin, BaseEstimator):
@@ -99,10 +129,6 @@ class ConvSparseCoder(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def _split(self, images):
-        low, high = tikhonov_split(images, self.lowpass_reg, color=True)
-        return (low, high) if self.color else (low[..., 0], high[..., 0])
-
     def fit(self, X, y=None):
         """Learn the filters from the high-pass part of the images of `X`.
 
@@ -116,13 +142,12 @@ class ConvSparseCoder(TransformerMixin, BaseEstimator):
         -------
         self : ConvSparseCoder
         """
-        check_float(self.lowpass_reg, "lowpass_reg", min_val=0.0)
         images, _ = estimator_images(self, X, reset=True)          # (n, h, w, c)
         fh, fw = _pair(self.filter_size, "filter_size")
         if fh > images.shape[1] or fw > images.shape[2]:
             raise ValueError(f"filter_size {(fh, fw)} is larger than the images "
                              f"{images.shape[1:3]}.")
-        _, high = self._split(images)
+        _, high = split(self, images)
         self.filters_, info = learn_conv_dictionary(
             high, n_filters=self.n_filters, filter_size=(fh, fw), alpha=self.alpha,
             max_iter=self.max_iter, batch_size=self.batch_size, tile_size=self.tile_size,
@@ -135,12 +160,8 @@ class ConvSparseCoder(TransformerMixin, BaseEstimator):
 
     def _codes(self, X):
         check_is_fitted(self, "filters_")
-        check_int(self.transform_max_iter, "transform_max_iter", min_val=1)
         images, restore = estimator_images(self, X, reset=False)
-        low, high = self._split(images)
-        codes = conv_bpdn(high, self.filters_.astype(high.dtype), alpha=self.alpha,
-                          max_iter=self.transform_max_iter, tol=self.transform_tol,
-                          boundary=self.boundary, n_jobs=self.n_jobs)
+        low, codes = project(self, images, self.filters_)
         return codes, low, restore
 
     def transform(self, X):
@@ -157,12 +178,9 @@ class ConvSparseCoder(TransformerMixin, BaseEstimator):
         X_new : ndarray
             The projections, in the layout and float dtype of `X`.
         """
-        codes, low, restore = self._codes(X)
-        rec = conv_reconstruct(codes, self.filters_.astype(codes.dtype),
-                               boundary=self.boundary, n_jobs=self.n_jobs)
-        rec = rec.reshape(low.shape)
-        out = low + rec
-        return restore(out if self.color else out[..., None])
+        check_is_fitted(self, "filters_")
+        images, restore = estimator_images(self, X, reset=False)
+        return restore(projections(self, images, self.filters_))
 
     def encode(self, X):
         """Code maps of the high-pass part of the images of `X`.
