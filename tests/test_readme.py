@@ -9,7 +9,7 @@ README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
 def test_readme_python_blocks_run_and_print_what_they_claim():
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
-    assert len(blocks) == 4
+    assert len(blocks) == 5
     namespace = {}  # the blocks build on each other, as a reader runs them
     printed = []
     for index, block in enumerate(blocks):
@@ -24,3 +24,5 @@ def test_readme_python_blocks_run_and_print_what_they_claim():
     assert abs(after - 32.7) <= 0.1   # measured 32.687: not a rounding-edge case
     accuracy = float(re.search(r"test accuracy ([0-9.]+)", printed[3]).group(1))
     assert accuracy > 0.9
+    nonzero, conv_psnr = map(float, re.findall(r"([0-9.]+)(?:% non-zero| dB)", printed[4]))
+    assert nonzero == 0.08 and conv_psnr == 28.7
