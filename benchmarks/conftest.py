@@ -304,6 +304,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         tr.write_line("st = sparsetools conv_bpdn; sporco = ConvBPDN, default options; "
                       "sporco_fast = FastSolve. Ratios: SPORCO's time over sparsetools' "
                       "(> 1: sparsetools faster).")
+    cdl = [r for r in results if r["suite"] == "cdl"]
+    if cdl:
+        tables["cdl"] = cdl
+        tr.section("convolutional dictionary learning: seconds (2 threads) and held-out "
+                   "CBPDN functional (lower is better)")
+        for r in cdl:
+            tr.write_line(f"{r['impl']:>7} {r['iterations']:>4} iterations/batches "
+                          f"{r['seconds']:>7.1f} s  held-out {r['held_out']:.3f}")
     stl = sorted((r for r in results if r["suite"] == "stl"), key=lambda r: r["alpha"])
     if stl:
         tables["stl"] = stl

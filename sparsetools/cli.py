@@ -90,17 +90,27 @@ def build_parser():
                        help="model file to write (not inside IN_DIR)")
     learn.add_argument("--patch-size", type=_positive_int, default=8,
                        help="patch side in pixels (default: 8)")
-    learn.add_argument("--n-components", type=_positive_int, default=256,
-                       help="atoms (default: 256)")
-    learn.add_argument("--algorithm", choices=("online", "ksvd", "mod"), default="online",
-                       help="dictionary learning algorithm (default: online)")
+    learn.add_argument("--n-components", type=_positive_int, default=None,
+                       help="atoms, or filters with --algorithm conv (default: 256 atoms, "
+                            "64 filters)")
+    learn.add_argument("--algorithm", choices=("online", "ksvd", "mod", "conv"),
+                       default="online",
+                       help="dictionary learning algorithm (default: online); conv learns "
+                            "convolutional filters for `sparsetools project`")
+    learn.add_argument("--alpha", type=_nonnegative_float, default=0.2,
+                       help="conv: weight of the l1 term (default: 0.2)")
+    learn.add_argument("--tile-size", type=_positive_int, default=64,
+                       help="conv: side of the training tiles (default: 64)")
+    learn.add_argument("--max-tiles", type=_positive_int, default=2048,
+                       help="conv: training tiles at most (default: 2048)")
     learn.add_argument("--sigma", type=_nonnegative_float, default=None,
                        help="noise level of the images, as a fraction of the full "
                             "range (e.g. 0.1); codes stop at the noise level")
     learn.add_argument("--max-patches", type=_positive_int, default=100_000,
                        help="training patches (default: 100000)")
-    learn.add_argument("--max-iter", type=_positive_int, default=10,
-                       help="epochs or iterations of learning (default: 10)")
+    learn.add_argument("--max-iter", type=_positive_int, default=None,
+                       help="epochs or iterations of learning (default: 10; conv: 200 "
+                            "mini-batches)")
     learn.add_argument("--color", action="store_true",
                        help="learn color patches (default: gray)")
     _add_folder_options(learn)
@@ -128,21 +138,31 @@ def build_parser():
                               "model's")
     denoise.add_argument("--stride", type=_positive_int, default=1,
                          help="pixels between patches (default: 1, every patch)")
-    denoise.add_argument("--n-jobs", type=_positive_int, default=1,
-                         help="threads over chunks of images (default: 1)")
-    denoise.add_argument("--chunk-size", type=_positive_int, default=8,
-                         help="images per task (default: 8)")
-    denoise.add_argument("--no-progress", action="store_true",
-                         help="no progress bar")
-    denoise.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
-                         help="run the chunks on this Dask distributed scheduler's "
-                              "workers (they must see IN_DIR and OUT_DIR at the same "
-                              "paths; needs the dask extra)")
-    denoise.add_argument("--dask-workers", type=_positive_int, default=None,
-                         help="start a local Dask cluster of this many worker "
-                              "processes and run the chunks on it")
+    _add_engine_options(denoise)
     _add_folder_options(denoise)
     denoise.set_defaults(func=run_denoise)
+
+    project = sub.add_parser(
+        "project", help="project every image of a folder with a convolutional model",
+        description=("Project every image of IN_DIR with the filters of MODEL.npz (from "
+                     "`sparsetools learn --algorithm conv`): its low-pass part plus the "
+                     "convolutional sparse (CBPDN) synthesis of the rest, the Sparse "
+                     "Transformation Layer of paper 004. PNGs mirroring IN_DIR go into "
+                     "OUT_DIR with the safety rules of `sparsetools denoise` (atomic "
+                     "writes, resume, skipped files listed in the report)."),
+        epilog="example: sparsetools project photos/ projected/ --model conv.npz")
+    project.add_argument("in_dir", metavar="IN_DIR", help="folder of images to project")
+    project.add_argument("out_dir", metavar="OUT_DIR",
+                         help="output folder (created; not IN_DIR or inside it)")
+    project.add_argument("--model", metavar="MODEL.npz", required=True,
+                         help="model file written by `sparsetools learn --algorithm conv`")
+    project.add_argument("--alpha", type=_nonnegative_float, default=None,
+                         help="weight of the l1 term; default: the model's")
+    project.add_argument("--max-iter", type=_positive_int, default=100,
+                         help="ADMM iterations per image (default: 100)")
+    _add_engine_options(project)
+    _add_folder_options(project)
+    project.set_defaults(func=run_project)
 
     encode = sub.add_parser(
         "encode", help="sparse codes of every image of a folder into one .npz",
@@ -175,6 +195,23 @@ def _nonnegative_float(text):
     return value
 
 
+def _add_engine_options(parser):
+    """Options of the image-folder engine: threads, chunks, progress, Dask."""
+    parser.add_argument("--n-jobs", type=_positive_int, default=1,
+                        help="threads over chunks of images (default: 1)")
+    parser.add_argument("--chunk-size", type=_positive_int, default=8,
+                        help="images per task (default: 8)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                        help="run the chunks on this Dask distributed scheduler's "
+                             "workers (they must see IN_DIR and OUT_DIR at the same "
+                             "paths; needs the dask extra)")
+    parser.add_argument("--dask-workers", type=_positive_int, default=None,
+                        help="start a local Dask cluster of this many worker "
+                             "processes and run the chunks on it")
+
+
 def _add_folder_options(parser):
     parser.add_argument("--recursive", action="store_true",
                         help="also read the subfolders")
@@ -193,14 +230,30 @@ def run_learn(args, stdout=None):
     stdout = stdout or sys.stdout
     from sparsetools.batch._commands import learn_folder
 
+    if args.algorithm == "conv":
+        from sparsetools.batch._conv_commands import learn_conv_folder
+
+        n_filters = args.n_components or 64
+        report = learn_conv_folder(args.in_dir, args.out, filter_size=args.patch_size,
+                                   n_filters=n_filters, alpha=args.alpha,
+                                   tile_size=args.tile_size, max_tiles=args.max_tiles,
+                                   max_iter=args.max_iter or 200, color=args.color,
+                                   recursive=args.recursive, max_pixels=args.max_pixels,
+                                   random_state=args.random_state)
+        print(f"learned {n_filters} convolutional filters from {report['n_tiles']} tiles of "
+              f"{report['counts']['used']} images in {report['seconds']:.1f} s; wrote "
+              f"{report['model']}", file=stdout)
+        _print_failures(report, stdout)
+        return report
+    n_components = args.n_components or 256
     report = learn_folder(args.in_dir, args.out, patch_size=args.patch_size,
-                          n_components=args.n_components, algorithm=args.algorithm,
+                          n_components=n_components, algorithm=args.algorithm,
                           sigma=args.sigma, max_patches=args.max_patches,
-                          max_iter=args.max_iter, color=args.color,
+                          max_iter=args.max_iter or 10, color=args.color,
                           recursive=args.recursive, max_pixels=args.max_pixels,
                           random_state=args.random_state)
     counts = report["counts"]
-    print(f"learned {args.n_components} atoms from {report['n_patches']} patches of "
+    print(f"learned {n_components} atoms from {report['n_patches']} patches of "
           f"{counts['used']} images in {report['seconds']:.1f} s; wrote {report['model']}",
           file=stdout)
     _print_failures(report, stdout)
@@ -222,24 +275,39 @@ def run_encode(args, stdout=None):
     return report
 
 
-def run_denoise(args, stdout=None):
-    """`sparsetools denoise`: returns the report as a dict."""
-    stdout = stdout or sys.stdout
+def _run_folder_job(verb, job, args, stdout, **options):
+    """Run an image-folder job of the engine (denoise, project) with the
+    engine options of `args`, print its summary line and skipped files."""
     from sparsetools.batch import REPORT_NAME
-    from sparsetools.batch._commands import denoise_folder
 
-    report = denoise_folder(args.in_dir, args.out_dir, args.model, sigma=args.sigma,
-                            stride=args.stride, n_jobs=args.n_jobs,
-                            recursive=args.recursive, chunk_size=args.chunk_size,
-                            max_pixels=args.max_pixels,
-                            progress=not args.no_progress and sys.stderr.isatty(),
-                            scheduler=args.scheduler, dask_workers=args.dask_workers)
+    stdout = stdout or sys.stdout
+    report = job(args.in_dir, args.out_dir, args.model, n_jobs=args.n_jobs,
+                 recursive=args.recursive, chunk_size=args.chunk_size,
+                 max_pixels=args.max_pixels,
+                 progress=not args.no_progress and sys.stderr.isatty(),
+                 scheduler=args.scheduler, dask_workers=args.dask_workers, **options)
     counts = report["counts"]
-    print(f"denoised {counts['processed']} images ({counts['already_done']} already done, "
+    print(f"{verb} {counts['processed']} images ({counts['already_done']} already done, "
           f"{counts['failed']} skipped) in {report['seconds']:.1f} s; report: "
           f"{os.path.join(report['output'], REPORT_NAME)}", file=stdout)
     _print_failures(report, stdout)
     return report
+
+
+def run_denoise(args, stdout=None):
+    """`sparsetools denoise`: returns the report as a dict."""
+    from sparsetools.batch._commands import denoise_folder
+
+    return _run_folder_job("denoised", denoise_folder, args, stdout, sigma=args.sigma,
+                           stride=args.stride)
+
+
+def run_project(args, stdout=None):
+    """`sparsetools project`: returns the report as a dict."""
+    from sparsetools.batch._conv_commands import project_folder
+
+    return _run_folder_job("projected", project_folder, args, stdout, alpha=args.alpha,
+                           max_iter=args.max_iter)
 
 
 def run_demo(args, stdout=sys.stdout):

@@ -402,3 +402,41 @@ def test_a_few_hundred_small_images_in_nested_folders(tmp_path):
         assert sorted(digest) == sorted(names)
         digests.append(digest)
     assert digests[0] == digests[1]
+
+
+def test_conv_learn_and_project_folder(folder, tmp_path, capsys):
+    """learn --algorithm conv, then project: every good image once, identical
+    across threads, equal to ConvSparseCoder.transform of the image read."""
+    from sparsetools.batch._conv_commands import load_conv_coder
+    from sparsetools.batch._io import read_image
+
+    root, clean, _, _ = folder
+    model = tmp_path / "conv.npz"
+    assert main(["learn", str(root), "--out", str(model), "--algorithm", "conv",
+                 "--patch-size", "5", "--n-components", "6", "--tile-size", "32",
+                 "--max-tiles", "64", "--max-iter", "4", "--alpha", "0.05",
+                 "--max-pixels", str(MAX_PIXELS)]) == 0
+    text = capsys.readouterr().out
+    assert "learned 6 convolutional filters" in text and "skipped huge.png" in text
+    with np.load(model, allow_pickle=False) as npz:
+        assert npz["filters"].shape == (6, 5, 5)
+    outs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"proj{jobs}"
+        assert main(["project", str(root), str(out), "--model", str(model), "--recursive",
+                     "--n-jobs", str(jobs), "--max-iter", "30", "--no-progress",
+                     "--max-pixels", str(MAX_PIXELS)]) == 0
+        assert f"projected {len(clean)} images" in capsys.readouterr().out
+        outs[jobs] = _tree_digest(out)
+        outs[jobs].pop(REPORT_NAME)
+    assert outs[1] == outs[2] and len(outs[1]) == len(clean)
+    stl = load_conv_coder(model, max_iter=30)
+    rel = next(r for r in clean if r.endswith(".bmp"))
+    image, _ = read_image(root / rel, max_pixels=MAX_PIXELS, mode="L")
+    expected = np.clip(stl.transform(image), 0, 1)
+    written, _ = read_image(tmp_path / "proj1" / (rel.rsplit(".", 1)[0] + ".png"),
+                            max_pixels=MAX_PIXELS, mode="L")
+    assert np.abs(written - expected).max() <= 0.5 / 255 + 1e-9
+    with pytest.raises(SystemExit):
+        main(["denoise", str(root), str(tmp_path / "d"), "--model", str(model)])
+    assert "not a DictionaryDenoiser model" in capsys.readouterr().err

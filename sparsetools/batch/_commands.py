@@ -30,10 +30,7 @@ def learn_folder(in_dir, model_path, *, patch_size=8, n_components=256,
     """
     start = time.perf_counter()
     model_path = Path(model_path)
-    src = check_output_file(in_dir, model_path)
-    files = find_images(src, recursive=recursive, extensions=extensions)
-    if not files:
-        raise ValueError(f"no images with extensions {extensions} in {str(in_dir)!r}.")
+    src, files = training_images(in_dir, model_path, recursive, extensions)
     ph, pw = (patch_size, patch_size) if np.isscalar(patch_size) else tuple(patch_size)
     quota = math.ceil(max_patches / len(files))
     rng = np.random.RandomState(random_state)
@@ -68,6 +65,16 @@ def learn_folder(in_dir, model_path, *, patch_size=8, n_components=256,
             "failures": failures, "n_patches": int(P.shape[0]),
             "objective": [float(e) for e in den.learner_.error_],
             "seconds": round(time.perf_counter() - start, 3), "parameters": params}
+
+
+def training_images(in_dir, model_path, recursive, extensions):
+    """The input folder (checked not to hold `model_path`) and its images,
+    for the learning commands; ValueError when there is none."""
+    src = check_output_file(in_dir, model_path)
+    files = find_images(src, recursive=recursive, extensions=extensions)
+    if not files:
+        raise ValueError(f"no images with extensions {extensions} in {str(in_dir)!r}.")
+    return src, files
 
 
 def load_denoiser(model_path, *, sigma=None, stride=1):
