@@ -16,7 +16,9 @@ Each cell checks what the timed solvers computed: the functional
 ``½‖Σ d_m * y_m − s‖² + alpha ‖y‖₁`` at the codes, in float64, within 1e-3
 relative of SPORCO's, and the reconstruction PSNR within 0.05 dB. SPORCO
 solves a batch as one problem with one ``rho``; sparsetools solves each
-image on its own, so there the check is looser (1 %).
+image on its own, so there the functional check is looser (1 %; measured
+1e-4) and the PSNR is that of the whole batch (a flat tile's PSNR differs
+by 1.4 dB on errors that small).
 
 Per-iteration times (ms) and the SPORCO / sparsetools ratios go to the
 ``cbpdn`` table of the session summary.
@@ -113,9 +115,11 @@ def bench_cbpdn(benchmark, bench_results, cbpdn_data, case, threads, impl):
     f_st = np.sum(conv_bpdn_objective(S, F, ref, alpha))
     assert abs(f_impl - f_st) <= FUNCTIONAL_RTOL[batch] * f_impl, (f_impl, f_st)
     rng = float(S.max() - S.min())
-    p_impl = psnr(S, conv_reconstruct(codes, F), data_range=rng)
-    p_st = psnr(S, conv_reconstruct(ref, F), data_range=rng)
-    assert np.all(np.abs(np.asarray(p_impl) - np.asarray(p_st)) < (1.0 if batch else PSNR_DB))
+    # a batch is scored as one image: a flat tile's PSNR swings on tiny errors
+    flat = S.reshape(-1, S.shape[-1])
+    p_impl = psnr(flat, conv_reconstruct(codes, F).reshape(flat.shape), data_range=rng)
+    p_st = psnr(flat, conv_reconstruct(ref, F).reshape(flat.shape), data_range=rng)
+    assert abs(p_impl - p_st) < PSNR_DB, (p_impl, p_st)
 
     benchmark.extra_info.update(functional=float(f_impl), functional_st=float(f_st),
                                 nnz=int(np.count_nonzero(codes)), iterations=iters)
