@@ -93,7 +93,8 @@ class _Problem:
             norms = [nb.ystep(v[i], v_prev[m], y[m], self.alpha / rho, inv_rsf, self.relax,
                               self.positive, 0, h * w)
                      for i, m in enumerate(range(m0, m1))]
-            yf[m0:m1] = _fft.rfft2(y[m0:m1].reshape(m1 - m0, h, w)).reshape(m1 - m0, n_freq)
+            yf[m0:m1] = _fft.rfft2_sparse(y[m0:m1].reshape(m1 - m0, h, w)).reshape(
+                m1 - m0, n_freq)
             return np.sum(norms, axis=0)
 
         k = 0
@@ -156,7 +157,8 @@ def conv_bpdn(images, filters, *, alpha, max_iter=500, tol=1e-3, rho=None, relax
     ``c x c`` solve for ``c``-channel filters), over-relaxation, soft
     thresholding, and SPORCO's residual balancing of ``rho``. The iterates
     are those of ``sporco.admm.cbpdn.ConvBPDN`` with its default options;
-    each iteration takes one inverse and one forward real FFT of the maps.
+    each iteration takes one inverse real FFT of the maps and one forward FFT
+    that skips their rows of zeros.
 
     Parameters
     ----------
