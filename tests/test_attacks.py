@@ -11,7 +11,7 @@ from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
 
-from sparsetools.torch.attacks import bim, fgsm, linear_head, pgd, project_l1  # noqa: E402
+from sparsetools.torch.attacks import bim, fgsm, jsma, linear_head, pgd, project_l1  # noqa: E402
 
 
 def _mlp(seed=0, n_in=64, n_out=10):
@@ -174,3 +174,22 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_jsma_reaches_targets_within_its_budget(trained_mlp, digits):
+    _, _, X, y = digits
+    x, t = torch.from_numpy(X[:40]), torch.from_numpy(y[:40])
+    adv = jsma(trained_mlp, x, t, gamma=0.2)
+    changed = (adv != x).sum(dim=1)
+    assert (changed <= int(0.2 * 64)).all()
+    assert ((adv - x) >= 0).all() and adv.max() <= 1        # theta > 0 only increases
+    with torch.no_grad():
+        logits = trained_mlp(x)
+        logits.scatter_(1, t[:, None], -torch.inf)
+        targets = logits.argmax(1)
+        reached = (trained_mlp(adv).argmax(1) == targets).double().mean()
+    assert reached > 0.8
+    explicit = jsma(trained_mlp, x[:5], t[:5], target=targets[:5], gamma=0.2)
+    assert torch.equal(explicit, adv[:5])
+    with pytest.raises(ValueError, match="gamma must be"):
+        jsma(trained_mlp, x, t, gamma=0.0)

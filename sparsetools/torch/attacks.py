@@ -18,7 +18,7 @@ so such models are attacked with exact gradients.
 import numpy as np
 import torch
 
-__all__ = ["fgsm", "bim", "pgd", "linear_head", "project_l1"]
+__all__ = ["fgsm", "bim", "pgd", "jsma", "linear_head", "project_l1"]
 
 NORMS = ("inf", "2", "1")
 
@@ -295,3 +295,105 @@ def bim(model, x, y, *, epsilon, step_size=None, n_iter=10, norm="inf", loss="ce
     step = epsilon / n_iter if step_size is None else step_size
     return pgd(model, x, y, epsilon=epsilon, norm=norm, step_size=step, n_iter=n_iter,
                n_restarts=1, random_start=False, loss=loss, clip=clip)
+
+
+def jsma(model, x, y, *, target=None, theta=1.0, gamma=0.1, clip=(0.0, 1.0)):
+    """Jacobian-based saliency map attack (Papernot et al. 2016; paper 002),
+    targeted, on pairs of features.
+
+    For each sample, repeatedly: the Jacobian of the logits gives, per
+    feature ``i``, ``a_i = dZ_t / dx_i`` and ``b_i = sum_{j != t} dZ_j /
+    dx_i``; among pairs of features still free to move in the direction of
+    `theta`, the pair with ``a_p + a_q > 0`` (``< 0`` for a negative
+    `theta`), ``b_p + b_q`` of the opposite sign and the largest ``|(a_p +
+    a_q)(b_p + b_q)|`` moves by `theta` (clipped); until the model predicts
+    the target, or ``gamma`` of the features have changed, or no pair
+    qualifies. At most ``max(2, floor(gamma * n_features))`` features of a
+    sample change.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps inputs to logits.
+    x : tensor or array of shape (n, ...)
+    y : tensor or array of shape (n,)
+        True labels (used to pick targets when `target` is None).
+    target : tensor, array or None, default=None
+        Target class per sample; None takes, per sample, the most likely
+        class other than `y`.
+    theta : float, default=1.0
+        Change per selected feature (positive: increase).
+    gamma : float, default=0.1
+        Largest fraction of features changed, in (0, 1].
+    clip : (float, float), default=(0.0, 1.0)
+
+    Returns
+    -------
+    x_adv : tensor of the shape and dtype of `x`
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sparsetools.torch.attacks import jsma
+    >>> model = torch.nn.Linear(6, 3).double()
+    >>> x = torch.zeros((2, 6), dtype=torch.float64)
+    >>> x_adv = jsma(model, x, torch.tensor([0, 1]), gamma=0.5)
+    >>> bool(((x_adv != x).sum(dim=1) <= 3).all())
+    True
+    """
+    x, y = _check(x, y, 0.0, "inf", clip)
+    if not (isinstance(theta, (int, float)) and theta != 0 and np.isfinite(theta)):
+        raise ValueError(f"theta must be a non-zero finite number; got {theta!r}.")
+    if not (isinstance(gamma, (int, float)) and 0 < gamma <= 1):
+        raise ValueError(f"gamma must be in (0, 1]; got {gamma!r}.")
+    lo, hi = clip
+    with torch.no_grad():
+        logits = model(x)
+    if target is None:
+        masked = logits.clone()
+        masked.scatter_(1, y[:, None], -torch.inf)
+        target = masked.argmax(dim=1)
+    target = torch.as_tensor(target, dtype=torch.long)
+    if target.shape != y.shape:
+        raise ValueError(f"target must have shape {tuple(y.shape)}; got {tuple(target.shape)}.")
+    n_features = x[0].numel()
+    budget = max(2, int(np.floor(gamma * n_features)))
+    out = x.clone()
+    for i in range(x.shape[0]):
+        out[i] = _jsma_one(model, x[i], int(target[i]), theta, budget, lo, hi)
+    return out.detach()
+
+
+def _jsma_one(model, x0, t, theta, budget, lo, hi):
+    shape = x0.shape
+    adv = x0.reshape(-1).clone()
+    n = adv.numel()
+    changed = torch.zeros(n, dtype=torch.bool)
+    up = theta > 0
+
+    def logits_of(v):
+        return model(v.reshape((1,) + tuple(shape)))[0]
+
+    while int(changed.sum()) + 2 <= budget:
+        with torch.no_grad():
+            if int(logits_of(adv).argmax()) == t:
+                break
+        jac = torch.autograd.functional.jacobian(logits_of, adv)      # (n_classes, n)
+        a = jac[t]
+        b = jac.sum(dim=0) - a
+        free = (adv < hi) if up else (adv > lo)
+        if int(free.sum()) < 2:
+            break
+        A = a[:, None] + a[None, :]
+        B = b[:, None] + b[None, :]
+        ok = (A > 0) & (B < 0) if up else (A < 0) & (B > 0)
+        ok &= free[:, None] & free[None, :]
+        ok.fill_diagonal_(False)
+        if not ok.any():
+            break
+        score = torch.where(ok, (A * B).abs(), torch.full_like(A, -1.0))
+        p, q = divmod(int(score.argmax()), n)
+        for j in (p, q):
+            adv[j] = (adv[j] + theta).clamp(lo, hi)
+            changed[j] = True
+    return adv.reshape(shape)
