@@ -63,6 +63,16 @@ def _check_id(check):
     return name
 
 
+def checks_by_width(factory):
+    """pytest params ``(estimator, check)`` for every scikit-learn estimator
+    check, the estimator built by ``factory(width)`` for the width of the
+    check's data (CHECK_WIDTHS); for the image estimators, whose
+    ``image_shape`` must match the data."""
+    for _, check in estimator_checks_generator(factory(DEFAULT_WIDTH), legacy=True):
+        width = CHECK_WIDTHS.get(_check_name(check), DEFAULT_WIDTH)
+        yield pytest.param(factory(width), check, id=_check_id(check))
+
+
 def _estimator_for_check(name, algorithm):
     rng = np.random.default_rng(0)
     dictionary = rng.normal(size=(5, CHECK_WIDTHS.get(name, DEFAULT_WIDTH)))

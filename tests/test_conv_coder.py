@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 import skimage.data
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import estimator_checks_generator
-from test_coder import CHECK_WIDTHS, DEFAULT_WIDTH, _check_id, _check_name
+from test_coder import checks_by_width
 
 from sparsetools.convolutional import ConvSparseCoder, conv_bpdn, tikhonov_split
 from sparsetools.metrics import psnr
@@ -96,14 +95,7 @@ def _coder_for(width):
                            random_state=0)
 
 
-def _all_checks():
-    for _, check in estimator_checks_generator(_coder_for(DEFAULT_WIDTH), legacy=True):
-        name = _check_name(check)
-        yield pytest.param(_coder_for(CHECK_WIDTHS.get(name, DEFAULT_WIDTH)), check,
-                           id=_check_id(check))
-
-
-@pytest.mark.parametrize("estimator, check", list(_all_checks()))
+@pytest.mark.parametrize("estimator, check", list(checks_by_width(_coder_for)))
 def test_sklearn_estimator_checks(estimator, check):
     import warnings
 

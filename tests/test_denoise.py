@@ -10,8 +10,7 @@ from sklearn.feature_extraction.image import extract_patches_2d, reconstruct_fro
 from sklearn.model_selection import cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
-from sklearn.utils.estimator_checks import estimator_checks_generator
-from test_coder import CHECK_WIDTHS, DEFAULT_WIDTH, _check_id, _check_name
+from test_coder import checks_by_width
 
 from sparsetools import DictionaryDenoiser, orthogonal_mp
 from sparsetools.dictionary import overcomplete_dct
@@ -215,15 +214,7 @@ def _denoiser_for(width):
                               n_components=3, max_iter=2, random_state=0)
 
 
-def _all_checks():
-    template = _denoiser_for(DEFAULT_WIDTH)
-    for _, check in estimator_checks_generator(template, legacy=True):
-        name = _check_name(check)
-        yield pytest.param(_denoiser_for(CHECK_WIDTHS.get(name, DEFAULT_WIDTH)), check,
-                           id=_check_id(check))
-
-
-@pytest.mark.parametrize("estimator, check", list(_all_checks()))
+@pytest.mark.parametrize("estimator, check", list(checks_by_width(_denoiser_for)))
 def test_sklearn_estimator_checks(estimator, check):
     check(clone(estimator))
 

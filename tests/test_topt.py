@@ -7,8 +7,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
-from sklearn.utils.estimator_checks import estimator_checks_generator
-from test_coder import CHECK_WIDTHS, DEFAULT_WIDTH, _check_id, _check_name
+from test_coder import checks_by_width
 
 from sparsetools import TopTFrontend
 from sparsetools.coding import topt_codes
@@ -130,13 +129,7 @@ def _frontend_for(width):
                         image_shape=(1, width), max_iter=1, epsilon=0.01, random_state=0)
 
 
-def _all_checks():
-    for _, check in estimator_checks_generator(_frontend_for(DEFAULT_WIDTH), legacy=True):
-        yield pytest.param(_frontend_for(CHECK_WIDTHS.get(_check_name(check), DEFAULT_WIDTH)),
-                           check, id=_check_id(check))
-
-
-@pytest.mark.parametrize("estimator, check", list(_all_checks()))
+@pytest.mark.parametrize("estimator, check", list(checks_by_width(_frontend_for)))
 def test_sklearn_estimator_checks(estimator, check):
     check(clone(estimator))
 
