@@ -1,6 +1,7 @@
 """Convolutional basis pursuit denoising (CBPDN) by ADMM in the Fourier domain."""
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -10,7 +11,7 @@ from sparsetools.convolutional._layout import (check_boundary, check_filters, ch
                                                check_images, codes_in, codes_out, common_dtype,
                                                padded_shape)
 from sparsetools.utils._threads import effective_n_threads
-from sparsetools.utils._validation import check_float, check_int
+from sparsetools.utils._validation import check_bool, check_float, check_int
 
 __all__ = ["conv_bpdn", "conv_reconstruct", "conv_bpdn_objective"]
 
@@ -238,27 +239,26 @@ def conv_bpdn(images, filters, *, alpha, max_iter=500, tol=1e-3, rho=None, relax
     relaxation = check_float(relaxation, "relaxation")
     if not 0.0 < relaxation < 2.0:
         raise ValueError(f"relaxation must be in the open interval (0, 2); got {relaxation!r}.")
-    for name, flag in (("adaptive_rho", adaptive_rho), ("positive", positive),
-                       ("return_info", return_info)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be a bool; got {flag!r}.")
+    adaptive_rho = check_bool(adaptive_rho, "adaptive_rho")
+    positive = check_bool(positive, "positive")
+    check_bool(return_info, "return_info")
     boundary = check_boundary(boundary)
     n_threads = effective_n_threads(n_jobs)
 
     f, color = check_filters(filters)
     s, single = check_images(images, f.shape[0], color)
     check_fits(s.shape[2:], f.shape[2:])
-    (s, f), _ = common_dtype(s, f)
+    s, f = common_dtype(s, f)
     grid = padded_shape(s.shape[2:], f.shape[2:], boundary)
 
     n_images = s.shape[0]
     across = n_images > 1 and n_threads > 1
     problem = _Problem(f, grid, alpha=alpha, rho=rho, relaxation=relaxation,
-                       adaptive_rho=bool(adaptive_rho), positive=bool(positive),
+                       adaptive_rho=adaptive_rho, positive=positive,
                        max_iter=max_iter, tol=tol, workers=n_threads)
     codes = np.empty((n_images, f.shape[1]) + grid, dtype=s.dtype)
     stats = np.empty((n_images, 4))
-    with ThreadPoolExecutor(n_threads) if n_threads > 1 else _NoPool() as pool:
+    with ThreadPoolExecutor(n_threads) if n_threads > 1 else nullcontext() as pool:
         if across:
             def one(i):
                 codes[i], stats[i] = problem.solve(s[i], 1, None)
@@ -281,14 +281,6 @@ def conv_bpdn(images, filters, *, alpha, max_iter=500, tol=1e-3, rho=None, relax
             "primal_residual": stats[:, 2], "dual_residual": stats[:, 3],
             "converged": converged}
     return out, info
-
-
-class _NoPool:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def conv_reconstruct(codes, filters, *, boundary="circular", n_jobs=None):
@@ -325,7 +317,7 @@ def conv_reconstruct(codes, filters, *, boundary="circular", n_jobs=None):
     workers = effective_n_threads(n_jobs)
     f, color = check_filters(filters)
     z, single = codes_in(codes, f.shape[1])
-    (z, f), _ = common_dtype(z, f)
+    z, f = common_dtype(z, f)
     grid = z.shape[2:]
     check_fits(grid, f.shape[2:])
     df = _fft.filter_spectra(f, grid, workers)                    # (c, m, h, wf)

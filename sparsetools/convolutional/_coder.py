@@ -3,7 +3,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from sparsetools.convolutional._cbpdn import conv_bpdn, conv_reconstruct
-from sparsetools.convolutional._learning import _pair, learn_conv_dictionary
+from sparsetools.convolutional._learning import learn_conv_dictionary
+from sparsetools.image._patches import _pair
 from sparsetools.convolutional._tikhonov import tikhonov_split
 from sparsetools.image._layout import estimator_images
 from sparsetools.utils._validation import check_float, check_int

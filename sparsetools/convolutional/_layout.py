@@ -6,6 +6,7 @@ converted here and nowhere else.
 """
 import numpy as np
 
+from sparsetools.image._denoise import _as_images
 from sparsetools.utils._validation import check_array, check_option, float_dtype
 
 __all__ = ["check_filters", "check_images", "check_boundary", "codes_out", "padded_shape"]
@@ -28,27 +29,20 @@ def check_filters(filters):
     return np.ascontiguousarray(arr.transpose(3, 0, 1, 2)), color
 
 
-def check_images(images, n_channels, color, name="images"):
+def check_images(images, n_channels, color):
     """Images as ``(n, n_channels, h, w)`` float, and whether one image was given.
 
     Gray filters take ``(h, w)`` or ``(n, h, w)``; filters with ``c``
     channels take ``(h, w, c)`` or ``(n, h, w, c)``.
     """
-    ndim = np.ndim(images)
-    spatial = ndim - (1 if color else 0)
-    if spatial not in (2, 3):
+    if np.ndim(images) - (1 if color else 0) not in (2, 3):
         expected = "(h, w, c) or (n, h, w, c)" if color else "(h, w) or (n, h, w)"
-        raise ValueError(f"{name} must have shape {expected} for "
+        raise ValueError(f"images must have shape {expected} for "
                          f"{'multi-channel' if color else 'single-channel'} filters; got "
                          f"shape {np.shape(images)}.")
-    arr = check_array(images, name, ndim=ndim, shape_doc="of images")
-    single = spatial == 2
-    if single:
-        arr = arr[None]
-    if not color:
-        arr = arr[..., None]
+    arr, single = _as_images(images, color)                  # (n, h, w, c)
     if arr.shape[-1] != n_channels:
-        raise ValueError(f"{name} have {arr.shape[-1]} channels but the filters have "
+        raise ValueError(f"images have {arr.shape[-1]} channels but the filters have "
                          f"{n_channels}; they must match.")
     return np.ascontiguousarray(arr.transpose(0, 3, 1, 2)), single
 
@@ -73,8 +67,9 @@ def check_fits(image_hw, filter_hw):
 
 
 def common_dtype(*arrays):
+    """The arrays in one float dtype (the dtype policy of :func:`float_dtype`)."""
     dtype = float_dtype(*(a.dtype for a in arrays))
-    return [a.astype(dtype, copy=False) for a in arrays], dtype
+    return [a.astype(dtype, copy=False) for a in arrays]
 
 
 def codes_out(codes, single):

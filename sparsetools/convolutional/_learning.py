@@ -3,26 +3,17 @@ update in the Fourier domain, over mini-batches of image tiles."""
 import numpy as np
 import scipy.fft as sfft
 
-from sparsetools.convolutional import _fft
-from sparsetools.convolutional._cbpdn import conv_bpdn
+from sparsetools.convolutional._cbpdn import conv_bpdn, conv_bpdn_objective
 from sparsetools.convolutional._layout import check_images
+from sparsetools.image._patches import _pair
 from sparsetools.utils._threads import effective_n_threads
-from sparsetools.utils._validation import check_float, check_int
+from sparsetools.utils._validation import check_bool, check_float, check_int
 
 __all__ = ["learn_conv_dictionary"]
 
 #: Past mini-batches are down-weighted by (1 - 1/t)^_FORGET in the
 #: frequency-domain statistics (Liu, Garcia-Cardona, Wohlberg & Yin 2018).
 _FORGET = 10.0
-
-
-def _pair(value, name):
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair (height, width); got {value!r}.")
-        return tuple(check_int(v, name, min_val=1) for v in value)
-    v = check_int(value, name, min_val=1)
-    return (v, v)
 
 
 def _unit_filters(g, support):
@@ -178,14 +169,14 @@ def learn_conv_dictionary(images, *, n_filters=64, filter_size=8, alpha=0.2, max
     th, tw = _pair(tile_size, "tile_size")
     coding_iter = check_int(coding_iter, "coding_iter", min_val=1)
     dict_iter = check_int(dict_iter, "dict_iter", min_val=1)
-    for name, flag in (("color", color), ("verbose", verbose), ("return_info", return_info)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be a bool; got {flag!r}.")
+    color = check_bool(color, "color")
+    check_bool(verbose, "verbose")
+    check_bool(return_info, "return_info")
     effective_n_threads(n_jobs)
     rng = check_random_state(random_state)
 
     n_ch = np.shape(images)[-1] if color and np.ndim(images) in (3, 4) else 1
-    s, _ = check_images(images, n_ch, bool(color))           # (n, c, h, w)
+    s, _ = check_images(images, n_ch, color)           # (n, c, h, w)
     h, w = s.shape[2:]
     th, tw = min(th, h), min(tw, w)
     if fh > th or fw > tw:
@@ -222,12 +213,8 @@ def learn_conv_dictionary(images, *, n_filters=64, filter_size=8, alpha=0.2, max
         imgs = tiles.transpose(0, 2, 3, 1) if color else tiles[:, 0]
         codes = conv_bpdn(imgs, public.astype(dtype), alpha=alpha, max_iter=coding_iter, tol=0,
                           n_jobs=n_jobs)                      # (k, th, tw, m)
-        codes = codes.transpose(0, 3, 1, 2)
-        df = _fft.filter_spectra(filters.transpose(1, 0, 2, 3), (th, tw))   # (c, m, th, twf)
-        rec = sfft.irfft2(np.einsum("cmhw,kmhw->kchw", df, sfft.rfft2(codes)), s=(th, tw))
-        trace[t - 1] = (0.5 * ((rec - tiles) ** 2).sum() + alpha * np.abs(codes).sum()) \
-            / batch_size
-        update.accumulate(codes, tiles, (1.0 - 1.0 / t) ** _FORGET)
+        trace[t - 1] = conv_bpdn_objective(imgs, public, codes, alpha).sum() / batch_size
+        update.accumulate(codes.transpose(0, 3, 1, 2), tiles, (1.0 - 1.0 / t) ** _FORGET)
         filters = update.solve(dict_iter)
         if verbose and (t % 10 == 0 or t == max_iter):
             print(f"[learn_conv_dictionary] batch {t}/{max_iter}: objective per tile "

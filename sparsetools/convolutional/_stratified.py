@@ -8,7 +8,8 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from sparsetools.convolutional._coder import projections, split
-from sparsetools.convolutional._learning import _pair, learn_conv_dictionary
+from sparsetools.convolutional._learning import learn_conv_dictionary
+from sparsetools.image._patches import _pair
 from sparsetools.image._layout import estimator_images
 from sparsetools.utils._validation import check_int
 

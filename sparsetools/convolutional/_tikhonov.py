@@ -3,7 +3,7 @@ import numpy as np
 
 from sparsetools.convolutional import _fft
 from sparsetools.image._denoise import _as_images
-from sparsetools.utils._validation import check_float, check_int
+from sparsetools.utils._validation import check_bool, check_float, check_int
 
 __all__ = ["tikhonov_split"]
 
@@ -50,8 +50,7 @@ def tikhonov_split(images, reg=5.0, n_pad=16, *, color=False):
     """
     reg = check_float(reg, "reg", min_val=0.0)
     n_pad = check_int(n_pad, "n_pad", min_val=0)
-    if not isinstance(color, (bool, np.bool_)):
-        raise TypeError(f"color must be a bool; got {color!r}.")
+    check_bool(color, "color")
     arr, single = _as_images(images, color)               # (n, h, w, c)
     h, w = arr.shape[1:3]
     padded = np.pad(arr, ((0, 0), (n_pad, n_pad), (n_pad, n_pad), (0, 0)), mode="symmetric")

@@ -4,7 +4,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from sparsetools.coding._dispatch import check_coder, run_coder
 from sparsetools.image._patches import _check_stride, _coverage, _pair, _positions
-from sparsetools.utils._validation import check_array, check_float, float_dtype
+from sparsetools.utils._validation import check_bool, check_array, check_float, float_dtype
 
 __all__ = ["denoise_sparse", "noise_tolerance", "patch_coding_plan", "remove_patch_means"]
 
@@ -145,10 +145,8 @@ def denoise_sparse(images, dictionary, patch_size, *, stride=1, color=False, sig
     >>> bool(psnr(clean, out) > psnr(clean, noisy) + 5)
     True
     """
-    if not isinstance(color, (bool, np.bool_)):
-        raise TypeError(f"color must be a bool; got {color!r}.")
-    if not isinstance(remove_mean, (bool, np.bool_)):
-        raise TypeError(f"remove_mean must be a bool; got {remove_mean!r}.")
+    check_bool(color, "color")
+    check_bool(remove_mean, "remove_mean")
     arr, single = _as_images(images, color)
     D = check_array(dictionary, "dictionary", shape_doc="(n_components, n_features)")
     dtype = float_dtype(arr.dtype, D.dtype)

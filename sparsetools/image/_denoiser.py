@@ -13,7 +13,7 @@ from sparsetools.image._denoise import (
 )
 from sparsetools.image._layout import estimator_images
 from sparsetools.image._patches import _check_stride, _pair, extract_patches
-from sparsetools.utils._validation import check_array, check_int
+from sparsetools.utils._validation import check_bool, check_array, check_int
 
 __all__ = ["DictionaryDenoiser"]
 
@@ -286,8 +286,7 @@ class DictionaryDenoiser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         `n_values` values."""
         check_int(self.n_components, "n_components", min_val=1)
         check_int(self.max_iter, "max_iter", min_val=1)
-        if not isinstance(self.remove_mean, (bool, np.bool_)):
-            raise TypeError(f"remove_mean must be a bool; got {self.remove_mean!r}.")
+        check_bool(self.remove_mean, "remove_mean")
         plan, tol = patch_coding_plan(self.n_components, n_values, sigma=self.sigma,
                                       tol=self.tol, n_nonzero_coefs=self.n_nonzero_coefs,
                                       n_means=n_channels if self.remove_mean else 0,

@@ -3,7 +3,7 @@ import numpy as np
 from sklearn.utils.validation import validate_data
 
 from sparsetools.image._denoise import _as_images
-from sparsetools.utils._validation import check_int
+from sparsetools.utils._validation import check_bool, check_int
 
 __all__ = ["estimator_images"]
 
@@ -25,8 +25,7 @@ def estimator_images(estimator, X, *, reset):
     ``(n, h, w, c)``.
     """
     color = estimator.color
-    if not isinstance(color, (bool, np.bool_)):
-        raise TypeError(f"color must be a bool; got {color!r}.")
+    check_bool(color, "color")
     if estimator.image_shape is None:
         images, single = _as_images(X, color)
         return images, lambda out: (out[0] if single else out)[

@@ -2,7 +2,7 @@
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from sparsetools.utils._validation import check_int
+from sparsetools.utils._validation import check_bool, check_int
 
 __all__ = ["extract_patches", "reconstruct_from_patches"]
 
@@ -56,8 +56,7 @@ def _axis_parts(pos, step):
 
 def _layout(shape, color, name):
     """(n, h, w, c, batch) for an image array shape under the `color` flag."""
-    if not isinstance(color, (bool, np.bool_)):
-        raise TypeError(f"color must be a bool; got {color!r}.")
+    check_bool(color, "color")
     spatial = len(shape) - (1 if color else 0)
     if spatial not in (2, 3):
         expected = "(h, w, c) or (n, h, w, c)" if color else "(h, w) or (n, h, w)"

@@ -2,15 +2,14 @@
 import numpy as np
 from scipy.ndimage import uniform_filter
 
-from sparsetools.utils._validation import check_float, check_int
+from sparsetools.utils._validation import check_bool, check_float, check_int
 
 __all__ = ["psnr", "ssim"]
 
 
 def _check_pair(reference, test, color):
     """Validated float64 arrays laid out as (n, h, w, c) and whether it was a batch."""
-    if not isinstance(color, (bool, np.bool_)):
-        raise TypeError(f"color must be a bool; got {color!r}.")
+    check_bool(color, "color")
     arrays = []
     for name, a in (("reference", reference), ("test", test)):
         arr = np.asarray(a)

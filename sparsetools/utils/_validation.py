@@ -153,6 +153,13 @@ def check_float(value, name, *, min_val=None, allow_none=False):
     return value
 
 
+def check_bool(value, name):
+    """Validate a boolean hyper-parameter (a bool or NumPy bool); returns a bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool; got {value!r}.")
+    return bool(value)
+
+
 def check_option(value, name, options):
     """Validate a string option against its allowed values."""
     if not isinstance(value, str) or value not in options:
