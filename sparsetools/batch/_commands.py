@@ -34,17 +34,10 @@ def learn_folder(in_dir, model_path, *, patch_size=8, n_components=256,
     ph, pw = (patch_size, patch_size) if np.isscalar(patch_size) else tuple(patch_size)
     quota = math.ceil(max_patches / len(files))
     rng = np.random.RandomState(random_state)
-    mode = "RGB" if color else "L"
     chunks, failures = [], []
-    for rel in files:
-        try:
-            image, _ = read_image(src / rel, max_pixels=max_pixels, mode=mode)
-        except ImageError as exc:
-            failures.append({"file": rel, "reason": str(exc)})
-            continue
-        if image.shape[0] < ph or image.shape[1] < pw:
-            failures.append({"file": rel, "reason": f"smaller than the patch {(ph, pw)}"})
-            continue
+    for _, image in usable_images(src, files, failures, mode="RGB" if color else "L",
+                                  max_pixels=max_pixels, min_shape=(ph, pw),
+                                  what=f"the patch {(ph, pw)}"):
         images = image.reshape((1,) + image.shape[:2] + (-1,))
         chunks.append(_sample_patches(images, ph, pw, quota, rng))
     if not chunks:
@@ -75,6 +68,23 @@ def training_images(in_dir, model_path, recursive, extensions):
     if not files:
         raise ValueError(f"no images with extensions {extensions} in {str(in_dir)!r}.")
     return src, files
+
+
+def usable_images(src, files, failures, *, mode, max_pixels, min_shape, what):
+    """``(relative path, image)`` for each file of `files` that reads and is
+    at least `min_shape` (h, w); the others are appended to `failures` with
+    their reason (``smaller than <what>`` for the small ones). One image in
+    memory at a time."""
+    for rel in files:
+        try:
+            image, _ = read_image(src / rel, max_pixels=max_pixels, mode=mode)
+        except ImageError as exc:
+            failures.append({"file": rel, "reason": str(exc)})
+            continue
+        if image.shape[0] < min_shape[0] or image.shape[1] < min_shape[1]:
+            failures.append({"file": rel, "reason": f"smaller than {what}"})
+            continue
+        yield rel, image
 
 
 def load_denoiser(model_path, *, sigma=None, stride=1):
@@ -146,15 +156,9 @@ def encode_folder(in_dir, out_file, model_path, *, sigma=None, stride=None, n_jo
     files = find_images(src, recursive=recursive, extensions=extensions)
     data, indices, indptr, means, names, shapes, offsets = [], [], [0], [], [], [], [0]
     failures = []
-    for rel in files:
-        try:
-            image, _ = read_image(src / rel, max_pixels=max_pixels,
-                                  mode="RGB" if den.color else "L")
-            if image.shape[0] < ph or image.shape[1] < pw:
-                raise ImageError(f"smaller than the patch {(ph, pw)}")
-        except ImageError as exc:
-            failures.append({"file": rel, "reason": str(exc)})
-            continue
+    for rel, image in usable_images(src, files, failures, mode="RGB" if den.color else "L",
+                                    max_pixels=max_pixels, min_shape=(ph, pw),
+                                    what=f"the patch {(ph, pw)}"):
         P = extract_patches(image, (ph, pw), stride=stride, color=den.color)
         P = np.ascontiguousarray(P.reshape(len(P), -1))
         means.append(remove_patch_means(P, c).reshape(len(P), c))

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sparsetools.batch._commands import training_images
+from sparsetools.batch._commands import training_images, usable_images
 from sparsetools.batch._engine import DEFAULT_MAX_PIXELS, run_batch
 from sparsetools.batch._files import IMAGE_EXTENSIONS
-from sparsetools.batch._io import ImageError, read_image
 from sparsetools.batch._model import load_model, save_model
 from sparsetools.convolutional import ConvSparseCoder, learn_conv_dictionary, tikhonov_split
 
@@ -37,17 +36,10 @@ def learn_conv_folder(in_dir, model_path, *, filter_size=8, n_filters=64, alpha=
     quota = math.ceil(max_tiles / len(files))
     rng = np.random.RandomState(random_state)
     tiles, failures, used = [], [], 0
-    for rel in files:
-        try:
-            image, _ = read_image(src / rel, max_pixels=max_pixels,
-                                  mode="RGB" if color else "L")
-        except ImageError as exc:
-            failures.append({"file": rel, "reason": str(exc)})
-            continue
+    for _, image in usable_images(src, files, failures, mode="RGB" if color else "L",
+                                  max_pixels=max_pixels, min_shape=(tile_size, tile_size),
+                                  what=f"a tile ({tile_size} px)"):
         h, w = image.shape[:2]
-        if h < tile_size or w < tile_size:
-            failures.append({"file": rel, "reason": f"smaller than a tile ({tile_size} px)"})
-            continue
         high = tikhonov_split(image, lowpass_reg, color=color)[1]
         for _ in range(quota):
             y, x = rng.randint(h - tile_size + 1), rng.randint(w - tile_size + 1)
