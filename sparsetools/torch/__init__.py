@@ -11,6 +11,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from sparsetools.torch._coder import SparseCoderModule
 from sparsetools.torch._exported import ExportedClassifier
+from sparsetools.torch._heads import BPDA, pipeline_module, torch_head
 from sparsetools.torch._topt import TopTFrontendModule, to_torch
 
-__all__ = ["ExportedClassifier", "SparseCoderModule", "TopTFrontendModule", "to_torch"]
+__all__ = ["BPDA", "ExportedClassifier", "SparseCoderModule", "TopTFrontendModule",
+           "pipeline_module", "to_torch", "torch_head"]

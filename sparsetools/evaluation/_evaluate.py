@@ -1,0 +1,280 @@
+"""evaluate: accuracy of a Pipeline under attacks, threat model by threat model."""
+import numpy as np
+from scipy import sparse
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from sparsetools.convolutional import ConvSparseCoder, StratifiedConvSparseCoder
+from sparsetools.evaluation._perturb import gaussian_noise_like, low_pass
+from sparsetools.evaluation._report import Report
+from sparsetools.image import DictionaryDenoiser
+from sparsetools.metrics import psnr, representation_distance, ssim
+from sparsetools.utils._validation import check_array, check_option
+
+__all__ = ["evaluate", "THREAT_MODELS"]
+
+_RECONSTRUCTING = (DictionaryDenoiser, ConvSparseCoder, StratifiedConvSparseCoder)
+
+THREAT_MODELS = ("grey-box", "transfer", "white-box")
+
+
+def _check_attacks(attacks):
+    if not isinstance(attacks, dict) or not attacks:
+        raise TypeError("attacks must be a non-empty dict of name -> attack or "
+                        f"(attack, params); got {type(attacks).__name__}.")
+    out = []
+    for name, spec in attacks.items():
+        fn, params = (spec, {}) if callable(spec) else (tuple(spec) + ({},))[:2]
+        if not callable(fn) or not isinstance(params, dict):
+            raise TypeError(f"attacks[{name!r}] must be a callable or (callable, dict).")
+        eps = params.get("epsilon")
+        sweep = list(eps) if isinstance(eps, (list, tuple, np.ndarray)) else [eps]
+        for e in sweep:
+            p = dict(params)
+            if e is not None:
+                p["epsilon"] = float(e)
+            out.append((str(name), fn, p))
+    return out
+
+
+def _image_shape(pipeline, image_shape):
+    if image_shape is not None:
+        return tuple(int(s) for s in image_shape)
+    for _, step in pipeline.steps:
+        shape = getattr(step, "image_shape", None)
+        if shape is not None:
+            return tuple(int(s) for s in shape)
+    return None
+
+
+def _predictor(model, classes):
+    """Labels predicted by a fitted estimator or a torch module (scores over `classes`)."""
+    if hasattr(model, "predict"):
+        return model.predict
+
+    def predict(X):
+        import torch
+        with torch.no_grad():
+            scores = model(torch.as_tensor(X))
+        return classes[scores.argmax(1).numpy()]
+    return predict
+
+
+def _attack_model(model, kind, backward, steepness, top_u):
+    from sparsetools.torch import pipeline_module, torch_head
+    if isinstance(model, Pipeline):
+        return pipeline_module(model, backward=backward, steepness=steepness, top_u=top_u)
+    return torch_head(model)
+
+
+def evaluate(pipeline, X, y, *, attacks, threat_models=THREAT_MODELS, surrogate=None,
+             undefended=None, image_shape=None, lowpass_sigma=1.0, clip=(0.0, 1.0),
+             backward="identity", steepness=4.0, top_u=None, name=None, random_state=0):
+    """Accuracy of a fitted Pipeline on clean, low-pass, noisy and adversarial inputs.
+
+    The pipeline is a front end (every step but the last) ahead of a
+    classifier. Adversarial inputs are crafted, for each attack and epsilon,
+    under each threat model, and always scored on the real pipeline:
+
+    - ``"grey-box"``: the attacker knows the classifier but not the front
+      end, and attacks `undefended` (the classifier without the front end);
+    - ``"transfer"``: the attacker crafts on a `surrogate` model of their
+      own;
+    - ``"white-box"``: the attacker attacks the whole pipeline through its
+      torch twin (:func:`sparsetools.torch.pipeline_module`): twins with the
+      chosen BPDA `backward` pass for top-T front ends, exact gradients for
+      sparse coders and scikit-learn heads, and the identity backward pass
+      (BPDA) for denoisers and projections.
+
+    Threat models whose model is missing (no `surrogate`; no `undefended`
+    when the front end changes the width of the rows) are skipped and
+    listed in the report's ``meta["skipped"]``.
+
+    Each adversarial record has the pipeline's accuracy, the undefended
+    classifier's on the same inputs, the pipeline's under Gaussian noise of
+    the perturbation's standard deviation (per row), the mean L2 / L-inf
+    size of the perturbation, and, when the front end returns rows of the
+    input's width, the PSNR / SSIM of its output against the clean input
+    (mean over images, PSNR capped at 100 dB) when the front end is made of
+    image reconstructions (`DictionaryDenoiser`, `ConvSparseCoder`,
+    `StratifiedConvSparseCoder`);
+    ``distance`` is the representation distance
+    (:func:`sparsetools.metrics.representation_distance`) between the front
+    end's outputs on clean and perturbed inputs.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        Fitted; its last step a classifier that
+        :func:`sparsetools.torch.torch_head` supports for white-box attacks.
+    X : array-like of shape (n_samples, n_features)
+        Inputs, in `clip`.
+    y : array-like of shape (n_samples,)
+        Labels, among the pipeline's ``classes_``.
+    attacks : dict of str -> callable or (callable, dict)
+        Attack functions with the signature of
+        :func:`sparsetools.torch.attacks.pgd` (``attack(model, x, y,
+        **params)``) and their parameters; a list or array as
+        ``params["epsilon"]`` is a sweep, one record per value.
+    threat_models : sequence of {"grey-box", "transfer", "white-box"}, default=all
+        Which to run.
+    surrogate : estimator, Pipeline or torch.nn.Module, default=None
+        The transfer attacker's model, over the same classes.
+    undefended : estimator or torch.nn.Module, default=None
+        The classifier without the front end, on raw inputs. None: the
+        pipeline's last step, when the front end keeps the width of the rows.
+    image_shape : tuple of int, default=None
+        Shape of an image; None: the first `image_shape` of the pipeline's
+        steps. Without one there are no low-pass rows nor SSIM.
+    lowpass_sigma : float, default=1.0
+        Gaussian blur of the low-pass rows, in pixels.
+    clip : (float, float), default=(0.0, 1.0)
+        The range of valid inputs (noisy inputs are clipped to it).
+    backward : {"exact", "identity", "smooth"}, default="identity"
+        BPDA backward pass of top-T twins in white-box attacks.
+    steepness : float, default=4.0
+        Of the smooth backward pass.
+    top_u : int, default=None
+        Surrogate gradients through the U largest top-T coefficients.
+    name : str, default=None
+        The report's ``model`` column; None: the names of the steps.
+    random_state : int, default=0
+        Seed of the Gaussian noise; attacks take their own in their params.
+
+    Returns
+    -------
+    report : Report
+        One clean record, one low-pass record, and one record per threat
+        model, attack and epsilon.
+
+    Examples
+    --------
+    >>> from functools import partial
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sparsetools.evaluation import evaluate
+    >>> from sparsetools.torch.attacks import fgsm
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    >>> clf = clf.fit(X[:1000], y[:1000])
+    >>> report = evaluate(clf, X[1000:1200], y[1000:1200], image_shape=(8, 8),
+    ...                   attacks={"FGSM": (fgsm, {"epsilon": [0.05, 0.1]})},
+    ...                   threat_models=["white-box"])
+    >>> [r["condition"] for r in report.records]
+    ['clean', 'low-pass', 'adversarial', 'adversarial']
+    >>> acc = [r["accuracy"] for r in report.records]
+    >>> bool(acc[0] > 0.9 and acc[0] > acc[2] > acc[3])
+    True
+    """
+    import torch
+
+    if not isinstance(pipeline, Pipeline):
+        raise TypeError(f"pipeline must be a scikit-learn Pipeline; got "
+                        f"{type(pipeline).__name__}.")
+    check_is_fitted(pipeline[-1])
+    X = check_array(X, "X", ndim=2, shape_doc="(n_samples, n_features)")
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must have shape ({X.shape[0]},); got {y.shape}.")
+    classes = np.asarray(pipeline.classes_)
+    if not np.all(np.isin(y, classes)):
+        raise ValueError("y has labels the pipeline was not fitted on.")
+    if isinstance(threat_models, str):
+        threat_models = [threat_models]
+    threat_models = [check_option(t, "threat_models", THREAT_MODELS) for t in threat_models]
+    specs = _check_attacks(attacks)
+    if not (isinstance(clip, (tuple, list)) and len(clip) == 2 and clip[0] < clip[1]):
+        raise ValueError(f"clip must be (low, high) with low < high; got {clip!r}.")
+    image_shape = _image_shape(pipeline, image_shape)
+    if image_shape is not None and int(np.prod(image_shape)) != X.shape[1]:
+        raise ValueError(f"image_shape {image_shape} does not match the {X.shape[1]} "
+                         "features of X.")
+    name = name or "+".join(n for n, _ in pipeline.steps)
+    rng = np.random.default_rng(random_state)
+
+    front = pipeline[:-1] if len(pipeline.steps) > 1 else None
+    front_of = (lambda A: _dense(front.transform(A))) if front is not None else (lambda A: A)
+    F_clean = front_of(X)
+    same_width = F_clean.shape == X.shape
+    reconstructs = same_width and front is not None and all(
+        isinstance(step, _RECONSTRUCTING) for _, step in front.steps)
+    if undefended is None and same_width:
+        undefended = pipeline[-1]
+    predict_undefended = _predictor(undefended, classes) if undefended is not None else None
+
+    def measures(A, F_A):
+        out = {"accuracy": float(np.mean(pipeline[-1].predict(F_A) == y)), "n": len(y)}
+        if predict_undefended is not None:
+            out["undefended_accuracy"] = float(np.mean(predict_undefended(A) == y))
+        if reconstructs:
+            shape = (len(X),) + (image_shape or (1, X.shape[1]))
+            color = image_shape is not None and len(image_shape) == 3
+            ref, out_img = X.reshape(shape), F_A.reshape(shape)
+            values = psnr(ref, out_img, data_range=clip[1] - clip[0], color=color)
+            out["psnr"] = float(np.mean(np.minimum(values, 100.0)))
+            if image_shape is not None:
+                out["ssim"] = float(np.mean(ssim(ref, out_img, data_range=clip[1] - clip[0],
+                                                 win_size=_win(image_shape), color=color)))
+        if A is not X:
+            if front is not None:
+                out["distance"] = representation_distance(F_clean, F_A)
+            d = (A - X).reshape(len(X), -1)
+            out["l2"] = float(np.linalg.norm(d, axis=1).mean())
+            out["linf"] = float(np.abs(d).max(axis=1).mean())
+        return out
+
+    report = Report(meta={"model": name, "n_samples": int(len(y)),
+                          "random_state": random_state, "lowpass_sigma": lowpass_sigma,
+                          "backward": backward, "skipped": {},
+                          "attacks": {n: {k: _jsonable(v) for k, v in p.items()}
+                                      for n, _, p in specs}})
+    report.add(model=name, condition="clean", **measures(X, F_clean))
+    if image_shape is not None:
+        blurred = low_pass(X, image_shape, lowpass_sigma)
+        report.add(model=name, condition="low-pass",
+                   **measures(blurred, front_of(blurred)))
+
+    y_idx = torch.as_tensor(np.searchsorted(classes, y))
+    x_t = torch.as_tensor(X)
+    for threat in threat_models:
+        if threat == "grey-box":
+            target = undefended
+            why = "no undefended classifier (the front end changes the width of the rows)"
+        elif threat == "transfer":
+            target, why = surrogate, "no surrogate"
+        else:
+            target, why = pipeline, None
+        if target is None:
+            report.meta["skipped"][threat] = why
+            continue
+        model = _attack_model(target, threat, backward, steepness, top_u)
+        for attack_name, fn, params in specs:
+            adv = fn(model, x_t, y_idx, **params)
+            A = adv.detach().numpy().astype(np.float64).reshape(X.shape)
+            row = measures(A, front_of(A))
+            noisy = gaussian_noise_like(X, A - X, clip, rng)
+            row["noise_accuracy"] = float(np.mean(pipeline.predict(noisy) == y))
+            report.add(model=name, condition="adversarial", threat_model=threat,
+                       attack=attack_name, epsilon=params.get("epsilon"), **row)
+    return report
+
+
+def _dense(A):
+    return A.toarray() if sparse.issparse(A) else np.asarray(A)
+
+
+def _win(image_shape):
+    side = min(image_shape[:2])
+    return 7 if side >= 7 else (side if side % 2 else side - 1)
+
+
+def _jsonable(v):
+    if isinstance(v, (int, float, str, bool)) or v is None:
+        return v
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(u) for u in v]
+    return repr(v)
