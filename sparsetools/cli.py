@@ -193,7 +193,7 @@ def build_parser():
     encode.set_defaults(func=run_encode)
 
     from sparsetools.evaluation._presets import PRESETS
-    lines = "\n".join(f"  {name}: {fn.summary}" for name, fn in PRESETS.items())
+    lines = "\n".join(f"  {name}: {summary}" for name, (_, summary) in PRESETS.items())
     evaluate = sub.add_parser(
         "evaluate", help="run a robustness preset (the papers' experiments on bundled data)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
