@@ -1,7 +1,7 @@
 """PNG figures of an evaluation (matplotlib, imported when a figure is drawn)."""
 import numpy as np
 
-__all__ = ["plot_accuracy", "plot_atoms", "plot_examples"]
+__all__ = ["plot_accuracy", "plot_atoms", "plot_examples", "plot_tradeoff"]
 
 
 def _pyplot():
@@ -92,6 +92,36 @@ def plot_atoms(atoms, patch_shape, path, *, max_atoms=64):
         span = np.ptp(a)
         a = (a - a.min()) / span if span > 0 else np.zeros_like(a)
         ax.imshow(a, cmap=None if a.ndim == 3 else "gray", vmin=0, vmax=1)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_tradeoff(report, path, *, attack, epsilon, threat_models=("grey-box",)):
+    """Accuracy against the PSNR of the front end's clean output, one point per
+    model that has one: clean accuracy, and adversarial accuracy under
+    `attack` at `epsilon` for each threat model (the fidelity-robustness
+    trade-off of paper 004)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 3.8))
+    clean = [r for r in report.select(condition="clean") if r["psnr"] is not None]
+    series = [("clean", lambda m: report.select(model=m, condition="clean"))]
+    series += [(f"{t} {attack} {epsilon}",
+                lambda m, t=t: report.select(model=m, condition="adversarial", threat_model=t,
+                                             attack=attack, epsilon=epsilon))
+               for t in threat_models]
+    for label, rows_of in series:
+        pts = [(r["psnr"], rows_of(r["model"])) for r in clean]
+        pts = sorted((p, rows[0]["accuracy"]) for p, rows in pts if rows)
+        if pts:
+            ax.plot(*zip(*pts), marker="o", label=label)
+    for r in clean:
+        ax.annotate(r["model"].split("+")[0], (r["psnr"], r["accuracy"]), fontsize=6)
+    ax.set_xlabel("PSNR of the clean projection (dB)")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
