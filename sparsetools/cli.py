@@ -339,8 +339,9 @@ def run_project(args, stdout=None):
                            max_iter=args.max_iter)
 
 
-def run_evaluate(args, stdout=sys.stdout):
+def run_evaluate(args, stdout=None):
     """`sparsetools evaluate`: runs the preset; returns its Report."""
+    stdout = sys.stdout if stdout is None else stdout
     try:
         from sparsetools.evaluation import run_preset
         import matplotlib  # noqa: F401
