@@ -195,6 +195,24 @@ def test_front_ends_that_change_width_need_an_undefended_model(digits, mlp):
     assert row["psnr"] is None and row["distance"] > 0
 
 
+def test_white_box_is_skipped_when_a_front_end_has_no_twin_and_changes_width(digits, mlp):
+    # PCA has no torch twin; pipeline_module would wrap it in BPDA, whose identity
+    # backward pass needs rows of unchanged width: white-box is skipped, with the reason
+    X, y, Xt, yt = digits
+    pipe = make_pipeline(StandardScaler(), PCA(16, random_state=0),
+                         LogisticRegression(max_iter=400)).fit(X, y)
+    with pytest.raises(ValueError, match="input's shape"):
+        pipeline_module(pipe)(torch.as_tensor(Xt))
+    surrogate = LogisticRegression(max_iter=400).fit(X, y)
+    report = evaluate(pipe, Xt, yt, attacks={"FGSM": (fgsm, {"epsilon": 0.1})},
+                      surrogate=surrogate, undefended=mlp, image_shape=(8, 8))
+    assert set(report.meta["skipped"]) == {"white-box"}
+    assert "'pca' (PCA)" in report.meta["skipped"]["white-box"]
+    assert "64 values to 16" in report.meta["skipped"]["white-box"]
+    assert [r["threat_model"] for r in report.select(condition="adversarial")] == [
+        "grey-box", "transfer"]
+
+
 def test_evaluate_rejects_bad_input(digits, mlp):
     X, y, Xt, yt = digits
     pipe = Pipeline([("mlp", mlp)])

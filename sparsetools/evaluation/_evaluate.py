@@ -87,8 +87,10 @@ def evaluate(pipeline, X, y, *, attacks, threat_models=THREAT_MODELS, surrogate=
       (BPDA) for denoisers and projections.
 
     Threat models whose model is missing (no `surrogate`; no `undefended`
-    when the front end changes the width of the rows) are skipped and
-    listed in the report's ``meta["skipped"]``.
+    when the front end changes the width of the rows; for white-box, a
+    front-end step that has no torch twin and changes the width of the
+    rows, such as a `DeepSparseCoder` or a ``PCA``) are skipped and listed,
+    with the reason, in the report's ``meta["skipped"]``.
 
     Each adversarial record has the pipeline's accuracy, the undefended
     classifier's on the same inputs, the pipeline's under Gaussian noise of
@@ -241,17 +243,21 @@ def evaluate(pipeline, X, y, *, attacks, threat_models=THREAT_MODELS, surrogate=
     y_idx = torch.as_tensor(np.searchsorted(classes, y))
     x_t = torch.as_tensor(X)
     for threat in threat_models:
+        model = None
         if threat == "grey-box":
             target = undefended
             why = "no undefended classifier (the front end changes the width of the rows)"
         elif threat == "transfer":
             target, why = surrogate, "no surrogate"
         else:
-            target, why = pipeline, None
+            model = _attack_model(pipeline, threat, backward, steepness, top_u)
+            why = _missing_twin(pipeline, model, X)
+            target = pipeline if why is None else None
         if target is None:
             report.meta["skipped"][threat] = why
             continue
-        model = _attack_model(target, threat, backward, steepness, top_u)
+        if model is None:
+            model = _attack_model(target, threat, backward, steepness, top_u)
         for attack_name, fn, params in specs:
             adv = fn(model, x_t, y_idx, **params)
             A = adv.detach().numpy().astype(np.float64).reshape(X.shape)
@@ -261,6 +267,25 @@ def evaluate(pipeline, X, y, *, attacks, threat_models=THREAT_MODELS, surrogate=
             report.add(model=name, condition="adversarial", threat_model=threat,
                        attack=attack_name, epsilon=params.get("epsilon"), **row)
     return report
+
+
+def _missing_twin(pipeline, module, X):
+    """Why `module` (the pipeline's :func:`pipeline_module`) cannot run the
+    pipeline, or None: a front-end step without a torch twin stands in as a
+    BPDA module (identity backward), which needs rows of unchanged width."""
+    from sparsetools.torch import BPDA
+
+    Z = X[:2]
+    for (name, step), twin in zip(pipeline.steps[:-1], module):
+        if step is None or step == "passthrough":
+            continue
+        out = _dense(step.transform(Z))
+        if isinstance(twin, BPDA) and out.shape != Z.shape:
+            return (f"no torch twin of step {name!r} ({type(step).__name__}), which maps "
+                    f"rows of {Z.shape[1]} values to {out.shape[1]}: a BPDA identity "
+                    "backward pass cannot stand in for it")
+        Z = out
+    return None
 
 
 def _dense(A):

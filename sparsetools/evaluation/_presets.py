@@ -6,14 +6,16 @@ import time
 
 import numpy as np
 
-from sparsetools.evaluation import _preset_ddl, _preset_topt
+from sparsetools.evaluation import _preset_ddl, _preset_dsc, _preset_stl, _preset_topt
 
 __all__ = ["PRESETS", "run_preset"]
 
 #: name -> (function, one-line summary) of each preset.
 PRESETS = {
     "ddl-digits": (_preset_ddl.ddl_digits, _preset_ddl.SUMMARY),
+    "dsc-faces": (_preset_dsc.dsc_faces, _preset_dsc.SUMMARY),
     "topt-digits": (_preset_topt.topt_digits, _preset_topt.SUMMARY),
+    "stl-images": (_preset_stl.stl_digits, _preset_stl.SUMMARY),
 }
 
 
