@@ -5,7 +5,6 @@ import warnings
 import numpy as np
 
 from sparsetools.evaluation._common import digits_split
-from sparsetools.evaluation._report import Report
 
 __all__ = ["stl_digits"]
 
