@@ -342,13 +342,10 @@ def run_project(args, stdout=None):
 def run_evaluate(args, stdout=None):
     """`sparsetools evaluate`: runs the preset; returns its Report."""
     stdout = sys.stdout if stdout is None else stdout
-    try:
-        from sparsetools.evaluation import run_preset
-        import matplotlib  # noqa: F401
-        import torch  # noqa: F401
-    except ImportError as exc:
-        raise ValueError(f"evaluate needs torch and matplotlib ({exc}): "
-                         "pip install 'sparsetools[evaluate]'") from None
+    if not _has_evaluate_extra():
+        raise ValueError("evaluate needs torch and matplotlib: "
+                         "pip install 'sparsetools[evaluate]'")
+    from sparsetools.evaluation import run_preset
 
     def say(line):
         print(line, file=stdout, flush=True)

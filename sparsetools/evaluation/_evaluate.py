@@ -60,7 +60,7 @@ def _predictor(model, classes):
     return predict
 
 
-def _attack_model(model, kind, backward, steepness, top_u):
+def _attack_model(model, backward, steepness, top_u):
     from sparsetools.torch import pipeline_module, torch_head
     if isinstance(model, Pipeline):
         return pipeline_module(model, backward=backward, steepness=steepness, top_u=top_u)
@@ -151,7 +151,6 @@ def evaluate(pipeline, X, y, *, attacks, threat_models=THREAT_MODELS, surrogate=
 
     Examples
     --------
-    >>> from functools import partial
     >>> from sklearn.datasets import load_digits
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.pipeline import make_pipeline
@@ -243,21 +242,20 @@ def evaluate(pipeline, X, y, *, attacks, threat_models=THREAT_MODELS, surrogate=
     y_idx = torch.as_tensor(np.searchsorted(classes, y))
     x_t = torch.as_tensor(X)
     for threat in threat_models:
-        model = None
         if threat == "grey-box":
             target = undefended
             why = "no undefended classifier (the front end changes the width of the rows)"
         elif threat == "transfer":
             target, why = surrogate, "no surrogate"
         else:
-            model = _attack_model(pipeline, threat, backward, steepness, top_u)
+            target, why = pipeline, None
+        model = None if target is None else _attack_model(target, backward, steepness, top_u)
+        if threat == "white-box":
             why = _missing_twin(pipeline, model, X)
-            target = pipeline if why is None else None
-        if target is None:
+            model = model if why is None else None
+        if model is None:
             report.meta["skipped"][threat] = why
             continue
-        if model is None:
-            model = _attack_model(target, threat, backward, steepness, top_u)
         for attack_name, fn, params in specs:
             adv = fn(model, x_t, y_idx, **params)
             A = adv.detach().numpy().astype(np.float64).reshape(X.shape)
