@@ -109,6 +109,14 @@ def build_parser():
                        help="conv: side of the training tiles (default: 64)")
     learn.add_argument("--max-tiles", type=_positive_int, default=2048,
                        help="conv: training tiles at most (default: 2048)")
+    learn.add_argument("--n-clusters", type=_positive_int, default=1,
+                       help="conv: above 1, a stratified model (paper 004): the images are "
+                            "clustered, one set of filters is learned per cluster, and "
+                            "`sparsetools project` routes each image to its cluster "
+                            "(default: 1)")
+    learn.add_argument("--n-neighbors", type=_positive_int, default=5,
+                       help="conv, stratified: training images that vote on a new image's "
+                            "cluster (default: 5)")
     learn.add_argument("--sigma", type=_nonnegative_float, default=None,
                        help="noise level of the images, as a fraction of the full "
                             "range (e.g. 0.1); codes stop at the noise level")
@@ -153,7 +161,9 @@ def build_parser():
         description=("Project every image of IN_DIR with the filters of MODEL.npz (from "
                      "`sparsetools learn --algorithm conv`): its low-pass part plus the "
                      "convolutional sparse (CBPDN) synthesis of the rest, the Sparse "
-                     "Transformation Layer of paper 004. PNGs mirroring IN_DIR go into "
+                     "Transformation Layer of paper 004; with a stratified model "
+                     "(`--n-clusters`), each image first goes to the filters of the "
+                     "cluster its nearest training images belong to. PNGs mirroring IN_DIR go into "
                      "OUT_DIR with the safety rules of `sparsetools denoise` (atomic "
                      "writes, resume, skipped files listed in the report)."),
         epilog="example: sparsetools project photos/ projected/ --model conv.npz")
@@ -259,6 +269,9 @@ def run_learn(args, stdout=None):
     stdout = stdout or sys.stdout
     from sparsetools.batch._commands import learn_folder
 
+    if args.algorithm != "conv" and args.n_clusters != 1:
+        raise ValueError("--n-clusters needs --algorithm conv (a stratified convolutional "
+                         f"model); got --algorithm {args.algorithm}.")
     if args.algorithm == "conv":
         from sparsetools.batch._conv_commands import learn_conv_folder
 
@@ -267,10 +280,14 @@ def run_learn(args, stdout=None):
                                    n_filters=n_filters, alpha=args.alpha,
                                    tile_size=args.tile_size, max_tiles=args.max_tiles,
                                    max_iter=args.max_iter or 200, color=args.color,
+                                   n_clusters=args.n_clusters, n_neighbors=args.n_neighbors,
                                    recursive=args.recursive, max_pixels=args.max_pixels,
                                    random_state=args.random_state)
-        print(f"learned {n_filters} convolutional filters from {report['n_tiles']} tiles of "
-              f"{report['counts']['used']} images in {report['seconds']:.1f} s; wrote "
+        clusters = ("" if args.n_clusters == 1 else
+                    f" per cluster for {args.n_clusters} clusters of "
+                    f"{'/'.join(map(str, report['images_per_cluster']))} images")
+        print(f"learned {n_filters} convolutional filters{clusters} from {report['n_tiles']} "
+              f"tiles of {report['counts']['used']} images in {report['seconds']:.1f} s; wrote "
               f"{report['model']}", file=stdout)
         _print_failures(report, stdout)
         return report

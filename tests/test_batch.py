@@ -440,3 +440,79 @@ def test_conv_learn_and_project_folder(folder, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["denoise", str(root), str(tmp_path / "d"), "--model", str(model)])
     assert "not a DictionaryDenoiser model" in capsys.readouterr().err
+
+
+def _two_source_folder(root):
+    """8 crops of camera's sky and 8 of coins (two kinds of scene), nested,
+    plus a corrupt file; returns {relative path: source name}."""
+    sources = {"camera": data.camera() / 255.0, "coins": data.coins() / 255.0}
+    kinds = {}
+    for name, image in sources.items():
+        for i in range(8):
+            y, x = 4 * i, 15 * i + 10
+            rel = f"{name[:2]}/{name}_{i}.png" if i % 2 else f"{name}_{i}.png"
+            _save(root / rel, image[y:y + 40, x:x + 44])
+            kinds[rel] = name
+    (root / "corrupt.png").write_bytes(os.urandom(300))
+    return kinds
+
+
+def test_stratified_conv_learn_and_project_folder(tmp_path, capsys):
+    """learn --algorithm conv --n-clusters 2 clusters the two kinds of scene
+    apart, saves filters per cluster plus the router in a plain .npz; project
+    routes each image to its cluster and writes what the loaded
+    StratifiedConvSparseCoder's transform gives, identically for 1 and 2 jobs."""
+    from sparsetools.batch._conv_commands import load_conv_coder
+    from sparsetools.convolutional import StratifiedConvSparseCoder
+
+    root = tmp_path / "in"
+    kinds = _two_source_folder(root)
+    model = tmp_path / "strat.npz"
+    assert main(["learn", str(root), "--out", str(model), "--algorithm", "conv",
+                 "--n-clusters", "2", "--n-neighbors", "3", "--patch-size", "5",
+                 "--n-components", "4", "--tile-size", "32", "--max-tiles", "64",
+                 "--max-iter", "3", "--alpha", "0.05", "--recursive"]) == 0
+    text = capsys.readouterr().out
+    assert "per cluster for 2 clusters of 8/8 images" in text
+    assert "skipped corrupt.png" in text
+    with np.load(model, allow_pickle=False) as npz:
+        assert npz["filters"].shape == (2, 4, 5, 5)
+        assert npz["routing_features"].shape == (16, 64)
+        labels = npz["labels"]
+    # the clusters separate the two scenes: the model's file order is sorted paths
+    order = sorted(kinds)
+    by_kind = {k: {int(lab) for rel, lab in zip(order, labels) if kinds[rel] == k}
+               for k in ("camera", "coins")}
+    assert len(by_kind["camera"]) == 1 and len(by_kind["coins"]) == 1
+    assert by_kind["camera"] != by_kind["coins"]
+
+    stl = load_conv_coder(model, max_iter=20)
+    assert isinstance(stl, StratifiedConvSparseCoder) and len(stl.filters_) == 2
+    outs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"proj{jobs}"
+        assert main(["project", str(root), str(out), "--model", str(model), "--recursive",
+                     "--n-jobs", str(jobs), "--max-iter", "20", "--no-progress"]) == 0
+        assert "projected 16 images" in capsys.readouterr().out
+        outs[jobs] = _tree_digest(out)
+        outs[jobs].pop(REPORT_NAME)
+    assert outs[1] == outs[2] and len(outs[1]) == 16
+    for rel, lab in zip(order, labels):
+        image, _ = read_image(root / rel, max_pixels=MAX_PIXELS, mode="L")
+        assert stl.predict_cluster(image[None]) == lab     # each routed to its own cluster
+    rel = order[3]
+    image, _ = read_image(root / rel, max_pixels=MAX_PIXELS, mode="L")
+    written, _ = read_image(tmp_path / "proj1" / rel, max_pixels=MAX_PIXELS, mode="L")
+    expected = np.clip(stl.transform(image), 0, 1)
+    assert np.abs(written - expected).max() <= 0.5 / 255 + 1e-9
+    # the cluster's own filters make the projection: the other cluster's differ
+    other = stl.filters_[1 - labels[3]]
+    assert not np.allclose(other, stl.filters_[labels[3]])
+
+
+def test_learn_n_clusters_needs_conv(tmp_path, capsys):
+    root = tmp_path / "in"
+    _two_source_folder(root)
+    with pytest.raises(SystemExit):
+        main(["learn", str(root), "--out", str(tmp_path / "m.npz"), "--n-clusters", "2"])
+    assert "--n-clusters needs --algorithm conv" in capsys.readouterr().err

@@ -104,3 +104,22 @@ def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(clone(estimator))
+
+
+def test_restored_routing_equals_the_fitted_one(fitted, digits):
+    """A model rebuilt from the saved arrays (routing features, labels,
+    filters) routes and projects exactly as the fitted estimator."""
+    from sparsetools.convolutional._stratified import restore_routing
+
+    stl, X = fitted, digits[1][:40]
+    copy = clone(stl)
+    restore_routing(copy, stl.routing_features_, stl.labels_)
+    copy.filters_ = list(stl.filters_)
+    copy.n_features_in_ = stl.n_features_in_
+    np.testing.assert_array_equal(copy.pca_.components_, stl.pca_.components_)
+    np.testing.assert_array_equal(copy.predict_cluster(X), stl.predict_cluster(X))
+    np.testing.assert_array_equal(copy.transform(X), stl.transform(X))
+    with pytest.raises(ValueError, match="cluster labels"):
+        restore_routing(clone(stl), stl.routing_features_, stl.labels_ + stl.n_clusters)
+    with pytest.raises(ValueError, match="do not match"):
+        restore_routing(clone(stl), stl.routing_features_, stl.labels_[:-1])

@@ -13,7 +13,7 @@ from sparsetools.image._patches import _pair
 from sparsetools.image._layout import estimator_images
 from sparsetools.utils._validation import check_int
 
-__all__ = ["StratifiedConvSparseCoder", "routing_features"]
+__all__ = ["StratifiedConvSparseCoder", "fit_routing", "restore_routing", "routing_features"]
 
 
 def routing_features(images, size):
@@ -26,6 +26,61 @@ def routing_features(images, size):
     small = resize(images.astype(np.float64), (n, size, size, c), order=1,
                    anti_aliasing=True, preserve_range=True)
     return small.reshape(n, -1)
+
+
+def _routing_pca(est, raw):
+    """The fitted PCA of the routing features and the reduced features."""
+    n_comp = check_int(est.n_feature_components, "n_feature_components", min_val=1,
+                       allow_none=True)
+    limit = min(raw.shape[0], raw.shape[1])
+    est.pca_ = PCA(n_components=limit if n_comp is None else min(n_comp, limit),
+                   random_state=est.random_state).fit(raw)
+    return est.pca_.transform(raw)
+
+
+def _routing_router(est, feats, labels):
+    n_neighbors = check_int(est.n_neighbors, "n_neighbors", min_val=1)
+    est.labels_ = np.asarray(labels, dtype=np.intp)
+    est.cluster_sizes_ = np.bincount(est.labels_, minlength=est.n_clusters)
+    est.router_ = KNeighborsClassifier(n_neighbors=min(n_neighbors, feats.shape[0])).fit(
+        feats, est.labels_)
+
+
+def fit_routing(est, raw):
+    """Fit a `StratifiedConvSparseCoder`'s routing on the raw features
+    ``(n_train, n_values)`` of its training images (:func:`routing_features`):
+    PCA, k-means with ``est.n_clusters`` clusters, and the k-nearest-neighbour
+    router. Sets ``pca_``, ``kmeans_``, ``router_``, ``labels_``,
+    ``cluster_sizes_`` and ``routing_features_``; returns ``labels_``."""
+    n_clusters = check_int(est.n_clusters, "n_clusters", min_val=1)
+    raw = np.asarray(raw, dtype=np.float64)
+    if raw.shape[0] < n_clusters:
+        raise ValueError(f"n_clusters={n_clusters} needs at least as many training images; "
+                         f"got {raw.shape[0]}.")
+    feats = _routing_pca(est, raw)
+    est.kmeans_ = KMeans(n_clusters=n_clusters, n_init=10,
+                         random_state=est.random_state).fit(feats)
+    _routing_router(est, feats, est.kmeans_.labels_)
+    est.routing_features_ = raw
+    return est.labels_
+
+
+def restore_routing(est, raw, labels):
+    """Rebuild the routing of a saved model from its training images' raw
+    features and cluster labels: the same PCA (refitted on the same
+    features, so identical) and k-nearest-neighbour router as
+    :func:`fit_routing` left, without the k-means model (``kmeans_`` is
+    not restored; the labels are what routing needs)."""
+    raw = np.asarray(raw, dtype=np.float64)
+    labels = np.asarray(labels)
+    if raw.ndim != 2 or labels.shape != (raw.shape[0],):
+        raise ValueError(f"routing features {raw.shape} and labels {labels.shape} do not "
+                         "match.")
+    if labels.size and (labels.min() < 0 or labels.max() >= est.n_clusters):
+        raise ValueError(f"cluster labels must lie in [0, {est.n_clusters}); got "
+                         f"[{labels.min()}, {labels.max()}].")
+    _routing_router(est, _routing_pca(est, raw), labels)
+    est.routing_features_ = raw
 
 
 class StratifiedConvSparseCoder(TransformerMixin, BaseEstimator):
@@ -85,6 +140,10 @@ class StratifiedConvSparseCoder(TransformerMixin, BaseEstimator):
         Cluster of each training image.
     cluster_sizes_ : ndarray of shape (n_clusters,)
     pca_, kmeans_, router_ : fitted scikit-learn estimators
+    routing_features_ : ndarray of shape (n_train, n_values)
+        The training images' raw routing features (down-sampled images),
+        kept so a saved model rebuilds the same router (see
+        ``sparsetools learn --algorithm conv --n-clusters``).
     n_iter_ : int
         Learning mini-batches per cluster.
 
@@ -142,10 +201,10 @@ class StratifiedConvSparseCoder(TransformerMixin, BaseEstimator):
         self : StratifiedConvSparseCoder
         """
         n_clusters = check_int(self.n_clusters, "n_clusters", min_val=1)
-        n_neighbors = check_int(self.n_neighbors, "n_neighbors", min_val=1)
+        check_int(self.n_neighbors, "n_neighbors", min_val=1)
         size = check_int(self.feature_size, "feature_size", min_val=1)
-        n_comp = check_int(self.n_feature_components, "n_feature_components", min_val=1,
-                           allow_none=True)
+        check_int(self.n_feature_components, "n_feature_components", min_val=1,
+                  allow_none=True)
         images, _ = estimator_images(self, X, reset=True)
         n = images.shape[0]
         if n < n_clusters:
@@ -156,21 +215,11 @@ class StratifiedConvSparseCoder(TransformerMixin, BaseEstimator):
             raise ValueError(f"filter_size {(fh, fw)} is larger than the images "
                              f"{images.shape[1:3]}.")
         _, high = split(self, images)
-        raw = routing_features(images, size)
-        limit = min(n, raw.shape[1])
-        self.pca_ = PCA(n_components=limit if n_comp is None else min(n_comp, limit),
-                        random_state=self.random_state).fit(raw)
-        feats = self.pca_.transform(raw)
-        self.kmeans_ = KMeans(n_clusters=n_clusters, n_init=10,
-                              random_state=self.random_state).fit(feats)
-        self.labels_ = self.kmeans_.labels_
-        self.cluster_sizes_ = np.bincount(self.labels_, minlength=n_clusters)
-        self.router_ = KNeighborsClassifier(n_neighbors=min(n_neighbors, n)).fit(
-            feats, self.labels_)
+        fit_routing(self, routing_features(images, size))
         rng = np.random.RandomState(self.random_state) if not isinstance(
             self.random_state, np.random.RandomState) else self.random_state
         self.filters_ = []
-        for c in range(n_clusters):
+        for c in range(self.n_clusters):
             members = high[self.labels_ == c]
             filters = learn_conv_dictionary(
                 members, n_filters=self.n_filters, filter_size=(fh, fw), alpha=self.alpha,
