@@ -153,6 +153,42 @@ def test_agrees_with_art_on_linear_models(digits, estimator, loss):
             assert abs(clf.score(ours_p, y) - clf.score(art_p, y)) <= 0.01
 
 
+@pytest.mark.parametrize("norm", ["inf", "2", "1"])
+@pytest.mark.parametrize("attack", ["fgsm", "pgd", "bim"])
+def test_per_sample_budgets(norm, attack):
+    """One budget per sample (paper 004's budgets relative to each image's
+    norm): each sample within its own budget, a zero budget leaves its
+    sample alone, and equal per-sample budgets give the scalar result."""
+    rng = np.random.default_rng(1)
+    x = torch.from_numpy(rng.random((12, 64)))
+    y = torch.from_numpy(rng.integers(0, 10, 12))
+    base = {"inf": 0.1, "2": 1.0, "1": 4.0}[norm]
+    eps = base * np.linspace(0.0, 2.0, 12)
+    model = _mlp()
+
+    def run(e):
+        if attack == "fgsm":
+            return fgsm(model, x, y, epsilon=e, norm=norm)
+        if attack == "pgd":
+            return pgd(model, x, y, epsilon=e, norm=norm, n_iter=10, n_restarts=2,
+                       random_state=0)
+        return bim(model, x, y, epsilon=e, norm=norm, n_iter=5)
+
+    adv = run(eps)
+    dist = (adv - x).reshape(12, -1)
+    d = dist.abs().amax(1) if norm == "inf" else dist.norm(p=int(norm), dim=1)
+    assert (d.numpy() <= eps * (1 + 1e-9) + 1e-12).all()
+    assert d[0] == 0 and (d[1:] > 0).all()
+    # the larger budgets are used (L1 steps move few coordinates, which the box
+    # stops: no such floor there)
+    if norm != "1":
+        assert d[-1] >= 0.6 * eps[-1]
+    same = np.full(12, base)
+    torch.testing.assert_close(run(same), run(base), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(run(torch.from_numpy(same)), run(base), rtol=1e-12,
+                               atol=1e-12)
+
+
 def test_bad_arguments():
     model = _mlp()
     x = torch.zeros((2, 64), dtype=torch.float64)
@@ -161,6 +197,14 @@ def test_bad_arguments():
         fgsm(model, x, y, epsilon=0.1, norm="3")
     with pytest.raises(ValueError, match="epsilon must be"):
         pgd(model, x, y, epsilon=-1.0)
+    with pytest.raises(ValueError, match=r"epsilon must be a number or have shape \(2,\)"):
+        fgsm(model, x, y, epsilon=[0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="epsilon must hold finite"):
+        bim(model, x, y, epsilon=[0.1, np.nan])
+    with pytest.raises(TypeError, match="epsilon must be a number"):
+        fgsm(model, x, y, epsilon=True)
+    with pytest.raises(ValueError, match="step_size must be"):
+        pgd(model, x, y, epsilon=0.1, step_size=[0.1])
     with pytest.raises(ValueError, match="y must have shape"):
         pgd(model, x, torch.tensor([0]), epsilon=0.1)
     with pytest.raises(ValueError, match="loss must be"):

@@ -140,6 +140,30 @@ def test_white_box_rows_are_the_attack_on_the_pipeline(digits):
     assert report.select(condition="low-pass")[0]["l2"] > 0
 
 
+def test_relative_budgets_scale_with_each_inputs_norm(digits):
+    """``relative=True``: sample i is attacked within epsilon * ||x_i||_2,
+    the record keeps the relative value, and the rows equal the attack
+    called with those per-sample budgets."""
+    X, y, Xt, yt = digits
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=400)).fit(X, y)
+    report = evaluate(pipe, Xt, yt,
+                      attacks={"FGSM": (fgsm, {"epsilon": [0.04, 0.08], "norm": "2",
+                                              "relative": True})},
+                      threat_models=("white-box",), image_shape=(8, 8))
+    norms = np.linalg.norm(Xt, axis=1)
+    for r in report.select(condition="adversarial"):
+        adv = fgsm(pipeline_module(pipe), torch.as_tensor(Xt),
+                   torch.as_tensor(np.searchsorted(pipe.classes_, yt)),
+                   epsilon=r["epsilon"] * norms, norm="2").numpy()
+        assert np.all(np.linalg.norm(adv - Xt, axis=1) <= r["epsilon"] * norms + 1e-9)
+        assert r["accuracy"] == pytest.approx(pipe.score(adv, yt))
+        assert r["l2"] == pytest.approx(np.linalg.norm(adv - Xt, axis=1).mean())
+    assert [r["epsilon"] for r in report.select(condition="adversarial")] == [0.04, 0.08]
+    assert report.meta["attacks"]["FGSM"]["relative"] is True
+    with pytest.raises(TypeError, match=r"'relative'\] must be a bool"):
+        evaluate(pipe, Xt, yt, attacks={"F": (fgsm, {"epsilon": 0.1, "relative": 1})})
+
+
 def test_pgd_reaches_zero_accuracy_at_large_epsilon(digits, mlp):
     # paper 003's check that the attack works: a large budget must break any model
     X, y, Xt, yt = digits

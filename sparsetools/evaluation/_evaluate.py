@@ -27,7 +27,12 @@ def _check_attacks(attacks):
         fn, params = (spec, {}) if callable(spec) else (tuple(spec) + ({},))[:2]
         if not callable(fn) or not isinstance(params, dict):
             raise TypeError(f"attacks[{name!r}] must be a callable or (callable, dict).")
+        if not isinstance(params.get("relative", False), bool):
+            raise TypeError(f"attacks[{name!r}]['relative'] must be a bool; got "
+                            f"{params['relative']!r}.")
         eps = params.get("epsilon")
+        if params.get("relative") and eps is None:
+            raise ValueError(f"attacks[{name!r}]: 'relative' needs an 'epsilon'.")
         sweep = list(eps) if isinstance(eps, (list, tuple, np.ndarray)) else [eps]
         for e in sweep:
             p = dict(params)
@@ -117,7 +122,11 @@ def evaluate(pipeline, X, y, *, attacks, threat_models=THREAT_MODELS, surrogate=
         Attack functions with the signature of
         :func:`sparsetools.torch.attacks.pgd` (``attack(model, x, y,
         **params)``) and their parameters; a list or array as
-        ``params["epsilon"]`` is a sweep, one record per value.
+        ``params["epsilon"]`` is a sweep, one record per value. With
+        ``params["relative"] = True`` (not passed to the attack) each value
+        is relative to each input's norm in the attack's ``norm``: sample
+        ``i`` gets the budget ``epsilon * ||x_i||`` (paper 004's relative
+        L2 budgets), and the record's ``epsilon`` is the relative value.
     threat_models : sequence of {"grey-box", "transfer", "white-box"}, default=all
         Which to run.
     surrogate : estimator, Pipeline or torch.nn.Module, default=None
@@ -257,7 +266,7 @@ def evaluate(pipeline, X, y, *, attacks, threat_models=THREAT_MODELS, surrogate=
             report.meta["skipped"][threat] = why
             continue
         for attack_name, fn, params in specs:
-            adv = fn(model, x_t, y_idx, **params)
+            adv = fn(model, x_t, y_idx, **_call_params(params, X))
             A = adv.detach().numpy().astype(np.float64).reshape(X.shape)
             row = measures(A, front_of(A))
             noisy = gaussian_noise_like(X, A - X, clip, rng)
@@ -265,6 +274,19 @@ def evaluate(pipeline, X, y, *, attacks, threat_models=THREAT_MODELS, surrogate=
             report.add(model=name, condition="adversarial", threat_model=threat,
                        attack=attack_name, epsilon=params.get("epsilon"), **row)
     return report
+
+
+def _call_params(params, X):
+    """The attack's keyword arguments: a relative budget becomes one budget
+    per sample, ``epsilon * ||x_i||`` in the attack's norm."""
+    call = dict(params)
+    if call.pop("relative", False):
+        norm = call.get("norm", "inf")
+        flat = X.reshape(len(X), -1)
+        scale = (np.abs(flat).max(axis=1) if norm == "inf"
+                 else np.linalg.norm(flat, ord=int(norm), axis=1))
+        call["epsilon"] = call["epsilon"] * scale
+    return call
 
 
 def _missing_twin(pipeline, module, X):

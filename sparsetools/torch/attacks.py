@@ -82,14 +82,41 @@ def _loss(logits, y, loss):
     return loss(logits, y) if callable(loss) else _losses(logits, y, loss).sum()
 
 
+def _budget(value, name, x):
+    """A budget as a float, or a per-sample tensor ``(n,)`` in x's dtype."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number or an array of shape (n,); got a bool.")
+    try:
+        arr = np.asarray(value.detach().cpu() if torch.is_tensor(value) else value,
+                         dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number or an array of shape (n,); got "
+                        f"{type(value).__name__}.") from None
+    if arr.ndim == 0:
+        if not (np.isfinite(arr) and arr >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+        return float(arr)
+    if arr.shape != (x.shape[0],):
+        raise ValueError(f"{name} must be a number or have shape ({x.shape[0]},), one per "
+                         f"sample; got shape {arr.shape}.")
+    if not (np.all(np.isfinite(arr)) and np.all(arr >= 0)):
+        raise ValueError(f"{name} must hold finite numbers >= 0.")
+    return torch.as_tensor(arr, dtype=x.dtype)
+
+
+def _b(eps, like):
+    """`eps` (float or per-sample tensor) broadcast against `like`."""
+    return eps if isinstance(eps, float) else _per_sample(eps, like)
+
+
 def _check(x, y, epsilon, norm, clip):
+    """(x, y, epsilon) validated; epsilon a float or a tensor ``(n,)``."""
     if norm not in NORMS:
         raise ValueError(f"norm must be one of {NORMS}; got {norm!r}.")
-    if not (isinstance(epsilon, (int, float)) and np.isfinite(epsilon) and epsilon >= 0):
-        raise ValueError(f"epsilon must be a finite number >= 0; got {epsilon!r}.")
     x = torch.as_tensor(x)
     if not torch.is_floating_point(x):
         raise TypeError(f"x must hold floats; got {x.dtype}.")
+    epsilon = _budget(epsilon, "epsilon", x)
     y = torch.as_tensor(y, dtype=torch.long)
     if y.ndim != 1 or y.shape[0] != x.shape[0]:
         raise ValueError(f"y must have shape ({x.shape[0]},); got {tuple(y.shape)}.")
@@ -99,7 +126,7 @@ def _check(x, y, epsilon, norm, clip):
         lo = hi = float("nan")
     if not lo < hi:
         raise ValueError(f"clip must be (low, high) with low < high; got {clip!r}.")
-    return x.detach(), y
+    return x.detach(), y, epsilon
 
 
 def _grad(model, x, y, loss):
@@ -122,14 +149,15 @@ def _per_sample(t, like):
 
 def project_l1(delta, epsilon):
     """Euclidean projection of each sample of `delta` onto the L1 ball of
-    radius `epsilon` (Duchi, Shalev-Shwartz, Singer & Chandra 2008)."""
+    radius `epsilon` (Duchi, Shalev-Shwartz, Singer & Chandra 2008); `epsilon`
+    a float or a tensor ``(n,)``, one radius per sample."""
     flat = delta.reshape(delta.shape[0], -1)
     absd = flat.abs()
     inside = absd.sum(dim=1) <= epsilon
     mu = torch.sort(absd, dim=1, descending=True).values
     cums = mu.cumsum(dim=1)
     k = torch.arange(1, flat.shape[1] + 1, dtype=flat.dtype, device=flat.device)
-    ok = mu - (cums - epsilon) / k > 0
+    ok = mu - (cums - _b(epsilon, cums)) / k > 0
     rho = ok.to(flat.dtype).mul(k).amax(dim=1).clamp(min=1).long()
     theta = (cums.gather(1, (rho - 1)[:, None])[:, 0] - epsilon) / rho.to(flat.dtype)
     proj = torch.sign(flat) * (absd - theta[:, None]).clamp(min=0)
@@ -139,7 +167,8 @@ def project_l1(delta, epsilon):
 
 def _project(delta, epsilon, norm):
     if norm == "inf":
-        return delta.clamp(-epsilon, epsilon)
+        e = _b(epsilon, delta)
+        return delta.clamp(-e, e)
     if norm == "2":
         n = _flat_norm(delta, "2")
         scale = torch.where(n > epsilon, epsilon / n.clamp(min=1e-30), torch.ones_like(n))
@@ -176,7 +205,7 @@ def _free(g, adv, clip):
 def _random_start(x, epsilon, norm, gen):
     shape = x.shape
     if norm == "inf":
-        noise = (torch.rand(shape, generator=gen, dtype=x.dtype) * 2 - 1) * epsilon
+        noise = (torch.rand(shape, generator=gen, dtype=x.dtype) * 2 - 1) * _b(epsilon, x)
     else:
         noise = torch.randn(shape, generator=gen, dtype=x.dtype)
         noise = noise / _per_sample(_flat_norm(noise, norm).clamp(min=1e-30), noise)
@@ -198,8 +227,10 @@ def fgsm(model, x, y, *, epsilon, norm="inf", loss="ce", clip=(0.0, 1.0)):
         Clean inputs, in `clip`.
     y : tensor or array of shape (n,)
         Their labels.
-    epsilon : float
-        Budget in `norm`.
+    epsilon : float or array-like of shape (n,)
+        Budget in `norm`, one for all samples or one per sample (e.g.
+        ``rel * ||x_i||`` for budgets relative to each input's norm, as in
+        paper 004).
     norm : {"inf", "2", "1"}, default="inf"
     loss : {"ce", "cw"} or callable, default="ce"
     clip : (float, float), default=(0.0, 1.0)
@@ -218,9 +249,9 @@ def fgsm(model, x, y, *, epsilon, norm="inf", loss="ce", clip=(0.0, 1.0)):
     >>> bool((x_adv - x).abs().max() <= 0.1 + 1e-12)
     True
     """
-    x, y = _check(x, y, epsilon, norm, clip)
+    x, y, epsilon = _check(x, y, epsilon, norm, clip)
     g = _free(_grad(model, x, y, loss), x, clip)
-    delta = _project(epsilon * _step(g, norm, 0.99), epsilon, norm)
+    delta = _project(_b(epsilon, x) * _step(g, norm, 0.99), epsilon, norm)
     return (x + delta).clamp(*clip).detach()
 
 
@@ -239,7 +270,7 @@ def pgd(model, x, y, *, epsilon, norm="inf", step_size=None, n_iter=40, n_restar
     ----------
     model, x, y, epsilon, norm, loss, clip
         As in :func:`fgsm`.
-    step_size : float or None, default=None
+    step_size : float, array-like of shape (n,) or None, default=None
         None: ``2.5 epsilon / n_iter`` (Madry et al.'s rule).
     n_iter : int, default=40
     n_restarts : int, default=1
@@ -265,12 +296,13 @@ def pgd(model, x, y, *, epsilon, norm="inf", step_size=None, n_iter=40, n_restar
     >>> bool(((x_adv - x).norm(dim=1) <= 0.3 + 1e-9).all())
     True
     """
-    x, y = _check(x, y, epsilon, norm, clip)
+    x, y, epsilon = _check(x, y, epsilon, norm, clip)
     if not (isinstance(n_iter, int) and n_iter >= 1):
         raise ValueError(f"n_iter must be an int >= 1; got {n_iter!r}.")
     if not (isinstance(n_restarts, int) and n_restarts >= 1):
         raise ValueError(f"n_restarts must be an int >= 1; got {n_restarts!r}.")
-    step = 2.5 * epsilon / n_iter if step_size is None else float(step_size)
+    step = _b(2.5 * epsilon / n_iter if step_size is None
+              else _budget(step_size, "step_size", x), x)
     gen = torch.Generator().manual_seed(0 if random_state is None else int(random_state))
     best = x.clone()
     best_loss = torch.full((x.shape[0],), -torch.inf, dtype=torch.float64)
@@ -308,8 +340,12 @@ def bim(model, x, y, *, epsilon, step_size=None, n_iter=10, norm="inf", loss="ce
     >>> bool((x_adv - x).abs().max() <= 0.05 + 1e-12)
     True
     """
-    step = epsilon / n_iter if step_size is None else step_size
-    return pgd(model, x, y, epsilon=epsilon, norm=norm, step_size=step, n_iter=n_iter,
+    if not (isinstance(n_iter, int) and n_iter >= 1):
+        raise ValueError(f"n_iter must be an int >= 1; got {n_iter!r}.")
+    if step_size is None:
+        step_size = np.asarray(epsilon.detach().cpu() if torch.is_tensor(epsilon) else epsilon,
+                               dtype=np.float64) / n_iter
+    return pgd(model, x, y, epsilon=epsilon, norm=norm, step_size=step_size, n_iter=n_iter,
                n_restarts=1, random_start=False, loss=loss, clip=clip)
 
 
@@ -357,7 +393,7 @@ def jsma(model, x, y, *, target=None, theta=1.0, gamma=0.1, clip=(0.0, 1.0)):
     >>> bool(((x_adv != x).sum(dim=1) <= 3).all())
     True
     """
-    x, y = _check(x, y, 0.0, "inf", clip)
+    x, y, _ = _check(x, y, 0.0, "inf", clip)
     if not (isinstance(theta, (int, float)) and theta != 0 and np.isfinite(theta)):
         raise ValueError(f"theta must be a non-zero finite number; got {theta!r}.")
     if not (isinstance(gamma, (int, float)) and 0 < gamma <= 1):
@@ -609,7 +645,7 @@ def hop_skip_jump(model, x, y, *, norm="2", max_queries=10000, n_iter=40, init_e
     """
     if norm not in ("2", "inf"):
         raise ValueError(f"norm must be '2' or 'inf'; got {norm!r}.")
-    x, y = _check(x, y, 0.0, norm, clip)
+    x, y, _ = _check(x, y, 0.0, norm, clip)
     max_queries = _check_int("max_queries", max_queries, 1)
     n_iter = _check_int("n_iter", n_iter, 0)
     init_evals = _check_int("init_evals", init_evals, 1)
