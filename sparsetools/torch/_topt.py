@@ -123,46 +123,6 @@ def _top_mask(mag, n):
     return torch.zeros_like(mag, dtype=torch.bool).scatter(-1, idx, True)
 
 
-def to_torch(estimator, *, backward="exact", steepness=4.0, top_u=None):
-    """A torch module twin of a fitted front end.
-
-    Supported today: :class:`~sparsetools.TopTFrontend` (see
-    :class:`TopTFrontendModule` for the backward passes; the module takes
-    NCHW tensors, and rows of an estimator with `image_shape` ``(h, w, c)``
-    map to ``x.reshape(n, h, w, c).permute(0, 3, 1, 2)``) and
-    :class:`~sparsetools.SparseCoder` (see :class:`SparseCoderModule`: exact
-    gradients on the codes' supports; `backward` and the other options do
-    not apply).
-
-    Parameters
-    ----------
-    estimator : TopTFrontend or SparseCoder
-        Fitted.
-    backward : {"exact", "identity", "smooth"}, default="exact"
-        Backward pass.
-    steepness : float, default=4.0
-        Of the smooth backward pass.
-    top_u : int, default=None
-        Surrogate gradients through the U largest coefficients.
-
-    Returns
-    -------
-    module : torch.nn.Module
-        In float64 buffers; inputs of any float dtype are computed in theirs.
-    """
-    from sklearn.utils.validation import check_is_fitted
-
-    from sparsetools.coding._coder import SparseCoder
-    from sparsetools.image._frontend import TopTFrontend
-    from sparsetools.torch._coder import SparseCoderModule
-
-    if isinstance(estimator, SparseCoder):
-        return SparseCoderModule(estimator)
-    if not isinstance(estimator, TopTFrontend):
-        raise TypeError("to_torch supports TopTFrontend and SparseCoder; got "
-                        f"{type(estimator).__name__}.")
-    check_is_fitted(estimator)
-    return TopTFrontendModule(estimator.components_.astype(np.float64),
-                              estimator.patch_size, estimator.stride, estimator.n_top,
-                              estimator.beta, estimator.epsilon, backward=backward,
-                              steepness=steepness, top_u=top_u)
+# to_torch lives in _twins (it dispatches to every twin); re-exported here for
+# the modules that import it from this one.
+from sparsetools.torch._twins import to_torch  # noqa: E402
