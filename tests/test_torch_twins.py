@@ -121,6 +121,28 @@ def test_lca_fixed_steps_gradcheck(lca_data):
     assert torch.autograd.gradcheck(module, (x,), eps=1e-6, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_lca_step_counts_come_from_the_estimator(lca_data):
+    # each row's reference ran a different number of steps (2, 5, 9) while the
+    # twin's own stopping rule (tol=1e9) fires after one: the twin follows
+    # the reference, row by row
+    from sparsetools.torch._lca import lca_unrolled
+
+    D, X = lca_data
+    params = dict(threshold=0.05, tol=0.0, dt=0.15)
+    ref = np.vstack([LCACoder(D, transform_max_iter=k, **params).transform(X[i:i + 1])
+                     for i, k in enumerate((2, 5, 9))])
+    # neighbouring steps give different codes, so matching is not trivial
+    for i, k in enumerate((2, 5, 9)):
+        for other in (k - 1, k + 1):
+            near = LCACoder(D, transform_max_iter=other, **params).transform(X[i:i + 1])
+            assert np.abs(near - ref[i]).max() > 1e-3
+    Dt, x = torch.as_tensor(D), torch.as_tensor(X[:3])
+    out = lca_unrolled(x @ Dt.T, Dt @ Dt.T, 0.05, False, False, "euler", 0.15, 100, 1e9,
+                       torch.as_tensor(ref), need_grad=True)
+    np.testing.assert_allclose(out.numpy(), ref, atol=1e-13)
+
+
 def test_lca_gradient_at_fixed_point_matches_lasso(lca_data):
     # near the fixed point the soft LCA is the lasso, whose gradient on the
     # support S is (D_S D_S^T)^{-1} D_S: the unrolled gradient converges to it

@@ -168,9 +168,11 @@ class ConvSparseCoderModule(torch.nn.Module):
     support and signs give back the same values, so the output equals
     `transform`'s up to the solver's tolerance: the twin's values are the
     exact optimum on that support, the estimator's are ADMM iterates
-    stopped at `transform_tol` (its default 1e-3 leaves differences of the
-    order of 1e-3; a tight tolerance, e.g. 1e-7 with a few thousand
-    iterations, brings them to 1e-6). The backward pass is exact for this
+    stopped at `transform_tol`, and the two differ by about that tolerance
+    (on 8x8 digits: 1e-3 with the default 1e-3, 1e-8 with 1e-8 and a few
+    thousand iterations; float32 ADMM stops improving near 5e-7). The
+    support itself can differ where the solver has not converged or a
+    coefficient sits at the threshold. The backward pass is exact for this
     map: the low-pass split and the synthesis by autograd, the codes by the
     implicit gradient ``dh = F_S (F_S^T F_S)^{-1} dz_S`` (another
     conjugate-gradient solve), which is the gradient of the CBPDN codes
@@ -305,7 +307,7 @@ class StratifiedConvSparseCoderModule(torch.nn.Module):
         if self.backward_mode == "identity":
             return self.layout.restore(_identity(self.layout, self.coder, nchw), rows)
         images, _ = _images(self.coder, self.layout, nchw)
-        routes = self.coder.router_.predict(self.coder._features(images))
+        routes = self.coder.predict_cluster(self.layout.numpy_input(nchw))
         out = torch.zeros_like(nchw)
         for c in np.unique(routes):
             idx = np.flatnonzero(routes == c)
