@@ -116,6 +116,39 @@ def test_pipeline_module_equals_the_pipeline(digits):
         pipeline_module(LinearSVC())
 
 
+def test_pipeline_module_uses_the_twins(digits, denoiser):
+    """Denoiser, LCA and deep sparse coder steps become their twins: the
+    module equals the pipeline; the denoiser's exact backward differs from
+    BPDA's identity, and equals the twin's own gradient."""
+    from sparsetools import DeepSparseCoder, LCACoder
+    from sparsetools.torch import to_torch
+
+    X, y, Xt, yt = digits
+    pipe = Pipeline([("den", denoiser), ("lr", LogisticRegression(max_iter=400))]).fit(X, y)
+    x = torch.as_tensor(Xt[:5])
+    grads = {}
+    for backward in ("identity", "exact"):
+        module = pipeline_module(pipe, backward=backward)
+        xg = x.clone().requires_grad_(True)
+        out = module(xg)
+        np.testing.assert_allclose(out.detach().numpy(), pipe.decision_function(Xt[:5]),
+                                   rtol=1e-9, atol=1e-9)
+        out[:, 0].sum().backward()
+        grads[backward] = xg.grad.numpy()
+    w = torch.as_tensor(pipe[-1].coef_[0])
+    np.testing.assert_allclose(grads["identity"], np.tile(w.numpy(), (5, 1)), atol=1e-12)
+    xg = x.clone().requires_grad_(True)
+    (to_torch(denoiser)(xg) @ w).sum().backward()
+    np.testing.assert_allclose(grads["exact"], xg.grad.numpy(), atol=1e-10)
+    assert np.abs(grads["exact"] - grads["identity"]).max() > 1e-3
+    for coder in (LCACoder(denoiser.components_[:32, :], threshold=0.1),
+                  DeepSparseCoder((24, 12), n_epochs=1, pretrain_epochs=1,
+                                  random_state=0)):
+        p = Pipeline([("code", coder), ("lr", LogisticRegression(max_iter=400))]).fit(X, y)
+        np.testing.assert_allclose(pipeline_module(p)(x).detach().numpy(),
+                                   p.decision_function(Xt[:5]), rtol=1e-7, atol=1e-7)
+
+
 # -------------------------------------------------------------- evaluate
 
 def test_white_box_rows_are_the_attack_on_the_pipeline(digits):
@@ -290,3 +323,172 @@ def test_evaluate_command(tmp_path, capsys):
     assert "TopT(T=5)+LinearSVC" in out and (tmp_path / "report.csv").exists()
     with pytest.raises(SystemExit):
         main(["evaluate", "no-such-preset"])
+
+
+# ------------------------------------------------- presets on local data (--data)
+
+def _idx(array):
+    a = np.asarray(array, dtype=np.uint8)
+    return bytes([0, 0, 8, a.ndim]) + np.asarray(a.shape, dtype=">u4").tobytes() + a.tobytes()
+
+
+def _upscaled_digits(side):
+    """scikit-learn's digits (real images) resized to `side` x `side` with a
+    border, as MNIST centres its digits, in [0, 1]."""
+    from skimage.transform import resize
+
+    X, y = load_digits(return_X_y=True)
+    inner = side - 4
+    images = resize(X.reshape(-1, 8, 8) / 16.0, (len(X), inner, inner), order=1,
+                    anti_aliasing=False)
+    return np.pad(images, ((0, 0), (2, 2), (2, 2))), y
+
+
+def fake_mnist(folder, n_train=1200):
+    """An MNIST folder in the IDX format (training files gzipped, test files
+    plain) holding the digits upscaled to 28x28: 1200 training, 597 test."""
+    import gzip
+
+    images, y = _upscaled_digits(28)
+    u8 = np.round(images * 255).astype(np.uint8)
+    folder.mkdir()
+    for name, arr in (("train-images-idx3-ubyte.gz", u8[:n_train]),
+                      ("train-labels-idx1-ubyte.gz", y[:n_train])):
+        with gzip.open(folder / name, "wb") as fh:
+            fh.write(_idx(arr))
+    (folder / "t10k-images-idx3-ubyte").write_bytes(_idx(u8[n_train:]))
+    (folder / "t10k-labels-idx1-ubyte").write_bytes(_idx(y[n_train:]))
+    return folder, u8, y
+
+
+def fake_cifar(root, n_train=1200):
+    """A CIFAR-10 folder (python batches, pickle protocol 2 as the originals)
+    holding the digits upscaled to 32x32 and painted in a random foreground
+    and background color each; returns the (n, 32, 32, 3) uint8 images."""
+    import pickle
+
+    images, y = _upscaled_digits(32)
+    rng = np.random.default_rng(0)
+    fg, bg = rng.uniform(0.5, 1.0, (len(y), 3)), rng.uniform(0.0, 0.4, (len(y), 3))
+    color = images[..., None] * fg[:, None, None] + (1 - images[..., None]) * bg[:, None, None]
+    u8 = np.round(color * 255).astype(np.uint8)
+    rows = u8.transpose(0, 3, 1, 2).reshape(len(y), -1)   # stored channel-major
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    per = n_train // 5
+    for i in range(5):
+        part = slice(i * per, (i + 1) * per)
+        with open(folder / f"data_batch_{i + 1}", "wb") as fh:
+            pickle.dump({b"data": rows[part], b"labels": y[part].tolist(),
+                         b"batch_label": b"training batch"}, fh, protocol=2)
+    with open(folder / "test_batch", "wb") as fh:
+        pickle.dump({b"data": rows[n_train:], b"labels": y[n_train:].tolist()}, fh, protocol=2)
+    with open(folder / "batches.meta", "wb") as fh:
+        pickle.dump({b"label_names": [b"airplane", b"automobile", b"bird", b"cat", b"deer",
+                                      b"dog", b"frog", b"horse", b"ship", b"truck"]}, fh,
+                    protocol=2)
+    return root, u8, y
+
+
+def test_load_split_draws_seeded_exact_images_from_local_files(tmp_path):
+    from sparsetools.evaluation._common import load_split
+
+    folder, u8, y = fake_mnist(tmp_path / "mnist")
+    sizes = {"mnist": {"full": (50, 30), "quick": (10, 5)}}
+    split = load_split(folder, sizes=sizes, quick=False, random_state=3, preset="p")
+    assert split.kind == "mnist" and split.image_shape == (28, 28)
+    assert split.X_train.shape == (50, 784) and split.X_test.shape == (30, 784)
+    # every drawn row is one image of its file, exactly, with its label, drawn once
+    where = {row.tobytes(): i for i, row in enumerate(u8.reshape(len(u8), -1))}
+    for X, labels, files_part in ((split.X_train, split.y_train, range(1200)),
+                                  (split.X_test, split.y_test, range(1200, len(u8)))):
+        u = np.round(X * 255).astype(np.uint8)
+        np.testing.assert_array_equal(u / 255.0, X)
+        idx = [where[row.tobytes()] for row in u]
+        assert len(set(idx)) == len(idx) and set(idx) <= set(files_part)
+        np.testing.assert_array_equal(labels, y[idx])
+    meta = split.meta
+    assert (meta["name"], meta["n_train"], meta["n_test"]) == ("MNIST", 50, 30)
+    assert (meta["n_train_available"], meta["n_test_available"]) == (1200, 597)
+    again = load_split(folder, sizes=sizes, quick=False, random_state=3, preset="p")
+    np.testing.assert_array_equal(again.X_test, split.X_test)
+    other = load_split(folder, sizes=sizes, quick=True, random_state=4, preset="p")
+    assert other.X_test.shape == (5, 784)
+    assert not np.array_equal(other.X_train, split.X_train[:10])
+    digits = load_split(None, sizes=sizes, quick=True, random_state=0, preset="p")
+    assert digits.image_shape == (8, 8) and digits.meta["name"] == "scikit-learn digits"
+    assert len(digits.X_test) == 40
+
+
+def test_evaluate_command_runs_ddl_on_local_mnist(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from sparsetools.cli import main
+
+    folder, _, _ = fake_mnist(tmp_path / "mnist")
+    out = tmp_path / "out"
+    assert main(["evaluate", "ddl-digits", "--quick", "--data", str(folder),
+                 "--out", str(out)]) == 0
+    assert "MNIST: 300 training, 20 test images 28x28" in capsys.readouterr().out
+    saved = json.loads((out / "report.json").read_text())
+    data = saved["meta"]["data"]
+    assert data["name"] == "MNIST" and data["path"] == str(folder)
+    assert (data["n_train"], data["n_test"], data["image_shape"]) == (300, 20, [28, 28])
+    assert (out / "table.txt").read_text().startswith("# ddl-digits: MNIST (local")
+    report = Report.from_json(out / "report.json")
+    # measured (seed 0): 0.85 to 0.9 clean against a chance of 0.1
+    for r in report.select(condition="clean"):
+        assert r["accuracy"] >= 0.7 and r["n"] == 20
+    adv = report.select(condition="adversarial")
+    assert {r["attack"] for r in adv} == {"FGSM", "PGD"}   # quick runs leave JSMA out
+    assert max(r["accuracy"] for r in adv if r["epsilon"] == 0.3) == 0.0
+    for name in ("examples.png", "atoms.png", "accuracy.png"):
+        assert (out / name).stat().st_size > 0
+
+
+def test_stl_preset_runs_in_color_on_local_cifar(tmp_path):
+    pytest.importorskip("matplotlib")
+    root, _, _ = fake_cifar(tmp_path / "cifar")
+    report = run_preset("stl-images", quick=True, data=root, out=tmp_path / "out",
+                        log=lambda line: None)
+    data = report.meta["data"]
+    assert data["name"] == "CIFAR-10" and data["image_shape"] == [32, 32, 3]
+    assert (data["n_train"], data["n_test"]) == (300, 10)
+    assert data["path"].endswith("cifar") and len(data["files"]) == 8  # 6 train + 2 test
+    clean = {r["model"]: r["accuracy"] for r in report.select(condition="clean")}
+    # measured (seed 0): 0.8 for both on 10 images, chance 0.1
+    assert set(clean) == {"ConvNet (undefended)", "STL(alpha=0.1)+ConvNet"}
+    assert min(clean.values()) >= 0.5
+    stl_clean = report.select(condition="clean", model="STL(alpha=0.1)+ConvNet")[0]
+    assert stl_clean["psnr"] > 30    # the color projection keeps the image (37.5 dB)
+    rel = report.meta["epsilon_relative_l2"]    # epsilon -> budget relative to the norm
+    big = [r for r in report.select(condition="adversarial") if rel[str(r["epsilon"])] == 0.3]
+    assert big and max(r["accuracy"] for r in big) == 0.0
+    assert (tmp_path / "out" / "examples.png").stat().st_size > 0
+
+
+def test_data_errors_name_the_preset_and_the_folder(tmp_path, capsys):
+    mnist, _, _ = fake_mnist(tmp_path / "mnist")
+    cifar, _, _ = fake_cifar(tmp_path / "cifar")
+    with pytest.raises(ValueError, match="preset dsc-faces runs on scikit-image's LFW"):
+        run_preset("dsc-faces", quick=True, data=mnist, log=lambda line: None)
+    from sparsetools.cli import main
+
+    with pytest.raises(SystemExit) as exc:   # the command says it and exits with 2
+        main(["evaluate", "dsc-faces", "--quick", "--data", str(mnist),
+              "--out", str(tmp_path / "o")])
+    assert exc.value.code == 2
+    assert "evaluate: error: data: preset dsc-faces" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"preset ddl-digits runs on MNIST; .* holds "
+                                         r"CIFAR-10 \(which stl-images takes\)"):
+        run_preset("ddl-digits", quick=True, data=cifar, log=lambda line: None)
+    with pytest.raises(ValueError, match="preset topt-digits runs on MNIST"):
+        run_preset("topt-digits", quick=True, data=cifar, log=lambda line: None)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="holds neither MNIST nor CIFAR-10.*"
+                                         "t10k-labels-idx1-ubyte.*data_batch_1"):
+        run_preset("stl-images", quick=True, data=tmp_path / "empty", log=lambda line: None)
+    with pytest.raises(ValueError, match="data: path must be a folder"):
+        run_preset("ddl-digits", quick=True, data=tmp_path / "nowhere", log=lambda line: None)
+    with pytest.raises(TypeError, match="data must be None or a path"):
+        run_preset("ddl-digits", quick=True, data=3, log=lambda line: None)
+    assert not (tmp_path / "o").exists()

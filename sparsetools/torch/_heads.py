@@ -186,8 +186,12 @@ def _front_module(step, backward, steepness, top_u):
     from sklearn.preprocessing import StandardScaler
 
     from sparsetools.coding._coder import SparseCoder
+    from sparsetools.coding._lca_coder import LCACoder
+    from sparsetools.convolutional import ConvSparseCoder, StratifiedConvSparseCoder
+    from sparsetools.dictionary._deep import DeepSparseCoder
+    from sparsetools.image._denoiser import DictionaryDenoiser
     from sparsetools.image._frontend import TopTFrontend
-    from sparsetools.torch._topt import to_torch
+    from sparsetools.torch._twins import to_torch
 
     if step is None or step == "passthrough":
         return torch.nn.Identity()
@@ -195,8 +199,11 @@ def _front_module(step, backward, steepness, top_u):
         return step
     if isinstance(step, TopTFrontend):
         return to_torch(step, backward=backward, steepness=steepness, top_u=top_u)
-    if isinstance(step, SparseCoder):
+    if isinstance(step, (SparseCoder, LCACoder, DeepSparseCoder)):
         return to_torch(step)
+    if (isinstance(step, (DictionaryDenoiser, ConvSparseCoder, StratifiedConvSparseCoder))
+            and step.image_shape is not None):
+        return to_torch(step, backward="exact" if backward == "exact" else "identity")
     if isinstance(step, StandardScaler):
         mean = step.mean_ if step.with_mean else np.zeros(step.n_features_in_)
         scale = step.scale_ if step.with_std else np.ones(step.n_features_in_)
@@ -222,20 +229,24 @@ def pipeline_module(pipeline, *, backward="identity", steepness=4.0, top_u=None)
     """A torch module computing a fitted ``Pipeline``, for white-box attacks.
 
     Each step becomes a module: a `TopTFrontend` its twin (:func:`to_torch`
-    with the given backward pass; rows are reshaped to its `image_shape`),
-    a `SparseCoder` its twin (exact gradients on the supports), a
-    ``StandardScaler`` its affine map, a torch module itself, and any other
-    transformer whose output has its input's shape (`DictionaryDenoiser`,
-    `ConvSparseCoder`, ...) a :class:`BPDA` module: its own ``transform``
-    forward, identity backward. The last step goes through
-    :func:`torch_head`.
+    with the given backward pass; rows are reshaped to its `image_shape`);
+    a `SparseCoder`, `LCACoder` or `DeepSparseCoder` its twin (exact
+    gradients: on the supports, or through the unrolled dynamics); a
+    `DictionaryDenoiser`, `ConvSparseCoder` or `StratifiedConvSparseCoder`
+    with an `image_shape` its twin, with the exact backward pass when
+    `backward` is ``"exact"`` and BPDA's identity otherwise; a
+    ``StandardScaler`` its affine map; a torch module itself; and any other
+    transformer whose output has its input's shape a :class:`BPDA` module:
+    its own ``transform`` forward, identity backward. The last step goes
+    through :func:`torch_head`.
 
     Parameters
     ----------
     pipeline : Pipeline
         Fitted, on rows, ending in a classifier `torch_head` supports.
     backward : {"exact", "identity", "smooth"}, default="identity"
-        Backward pass of `TopTFrontend` twins.
+        Backward pass of `TopTFrontend` twins; of the image front ends'
+        twins, ``"exact"`` or (for the other two) the identity.
     steepness : float, default=4.0
         Of the smooth backward pass.
     top_u : int, default=None
