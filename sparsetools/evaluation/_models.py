@@ -29,8 +29,10 @@ def mlp(n_features, n_classes, hidden=64):
 
 
 def train_classifier(net, X, y, input_shape, **kwargs):
-    """:func:`sparsetools.torch.train_classifier` (imported when called, so
-    this module loads without torch)."""
+    """:func:`sparsetools.torch.train_classifier` with torch's default
+    initialisation rule, as the presets were measured with (imported when
+    called, so this module loads without torch)."""
     from sparsetools.torch import train_classifier
 
+    kwargs.setdefault("init", "torch")
     return train_classifier(net, X, y, input_shape, **kwargs)

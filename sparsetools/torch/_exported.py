@@ -54,9 +54,10 @@ class _OnnxModel:
         return torch.from_numpy(self.session.run(None, {self.input_name: x})[0])
 
 
-def _load(model):
+def _load(model, format=None):
     """A callable model from a module, a TorchScript file (``torch.jit.save``),
-    a ``torch.export`` program file (``.pt2``) or an ONNX file (``.onnx``)."""
+    a ``torch.export`` program file (``.pt2``) or an ONNX file (``.onnx``);
+    `format` overrides the suffix."""
     if isinstance(model, torch.nn.Module):
         return model
     if not isinstance(model, (str, os.PathLike)):
@@ -65,9 +66,12 @@ def _load(model):
     path = os.fspath(model)
     if not os.path.isfile(path):
         raise ValueError(f"model file {path!r} does not exist.")
-    if path.endswith(".onnx"):
+    if format is None:
+        format = {".onnx": "onnx", ".pt2": "export"}.get(os.path.splitext(path)[1],
+                                                         "torchscript")
+    if format == "onnx":
         return _OnnxModel(path)
-    if path.endswith(".pt2"):
+    if format == "export":
         try:
             return torch.export.load(path).module()
         except Exception as exc:  # torch raises several types for a bad file
@@ -159,7 +163,7 @@ def export_model(net, path, *, input_shape, format=None):
         torch.export.save(program, path)
     else:
         _export_onnx(net, example, path)
-    loaded = _load(path)
+    loaded = _load(path, format)
     with torch.no_grad():
         for n in (1, 3):
             out = loaded(torch.rand((n,) + shape, generator=torch.Generator().manual_seed(n)))

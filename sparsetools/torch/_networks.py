@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from sparsetools.image._patches import _check_stride, _pair, _positions
-from sparsetools.utils._validation import check_float, check_int
+from sparsetools.utils._validation import check_float, check_int, check_option
 
 __all__ = ["MLP", "ChannelsLast", "ConvNet", "ResNet", "TopTClassifier", "TopTDecoder",
            "train_classifier"]
@@ -62,8 +62,9 @@ class MLP(nn.Sequential):
         Scores per input.
     hidden : tuple of int, default=(784, 256)
         Width of each hidden layer.
-    dropout : float or tuple of float, default=(0.5, 0.2)
-        Dropout before each hidden layer (one rate, or one per layer).
+    dropout : float or tuple of float, default=None
+        Dropout before each hidden layer (one rate, or one per layer); None:
+        Table 3's 0.5 before the first and 0.2 before the others.
     batch_norm : bool, default=True
         Batch normalisation before each hidden dense layer.
 
@@ -76,12 +77,14 @@ class MLP(nn.Sequential):
     torch.Size([5, 10])
     """
 
-    def __init__(self, input_shape, n_classes, *, hidden=(784, 256), dropout=(0.5, 0.2),
+    def __init__(self, input_shape, n_classes, *, hidden=(784, 256), dropout=None,
                  batch_norm=True):
         n_in = int(np.prod(_shape(input_shape, "input_shape")))
         n_classes = check_int(n_classes, "n_classes", min_val=1)
         hidden = _shape(tuple(hidden) if isinstance(hidden, (tuple, list)) else (hidden,),
                         "hidden")
+        if dropout is None:
+            dropout = (0.5,) + (0.2,) * (len(hidden) - 1)
         rates = _rates(dropout, "dropout", len(hidden))
         layers = [nn.Flatten()]
         for width, rate in zip(hidden, rates):
@@ -434,7 +437,8 @@ class TopTClassifier(nn.Module):
 
     def __init__(self, frontend, decoder, classifier, *, backward="exact"):
         super().__init__()
-        from sparsetools.torch._topt import TopTFrontendModule, to_torch
+        from sparsetools.torch import to_torch
+        from sparsetools.torch._topt import TopTFrontendModule
 
         if not isinstance(frontend, TopTFrontendModule):
             frontend = to_torch(frontend, backward=backward)
@@ -459,10 +463,12 @@ class TopTClassifier(nn.Module):
         return self.classifier(self.decoder(self.frontend(x)))
 
 
-def _init(net, gen):
+def _init(net, gen, rule):
     """A seeded initialisation whatever torch's global state: normalisation
-    layers to the identity, other weights by torch's default rule
-    (Kaiming-uniform, ``a = sqrt(5)``), biases to zero."""
+    layers to the identity, other weights Kaiming-uniform (for ReLU with
+    ``rule="kaiming"``, torch's default ``a = sqrt(5)`` with
+    ``rule="torch"``), biases to zero."""
+    a = 0.0 if rule == "kaiming" else math.sqrt(5)
     norms = [m for m in net.modules() if isinstance(m, _NORMS)]
     scales = {id(m.weight) for m in norms if getattr(m, "weight", None) is not None}
     shifts = {id(p) for m in norms for p in m.parameters(recurse=False)} - scales
@@ -472,19 +478,19 @@ def _init(net, gen):
         elif id(p) in shifts or p.ndim < 2:
             nn.init.zeros_(p)
         else:
-            nn.init.kaiming_uniform_(p, a=math.sqrt(5), generator=gen)
+            nn.init.kaiming_uniform_(p, a=a, nonlinearity="leaky_relu", generator=gen)
     for m in norms:
         if hasattr(m, "reset_running_stats"):
             m.reset_running_stats()
 
 
 def train_classifier(net, X, y, input_shape=None, *, epochs=30, batch_size=64, lr=1e-2,
-                     weight_decay=0.0, random_state=0):
+                     weight_decay=0.0, init="kaiming", random_state=0):
     """Train a network by Adam on cross-entropy, seeded, and wrap it.
 
     The parameters are first re-initialised from `random_state`
-    (normalisation layers to the identity, other weights Kaiming-uniform as
-    torch's default, biases zero); each epoch visits the rows in a seeded
+    (normalisation layers to the identity, other weights by `init`, biases
+    zero); each epoch visits the rows in a seeded
     random order in mini-batches, and dropout draws from torch's generator
     seeded with `random_state` (torch's global random state is restored
     afterwards). On CPU the same arguments give the same network.
@@ -509,6 +515,11 @@ def train_classifier(net, X, y, input_shape=None, *, epochs=30, batch_size=64, l
         Adam's learning rate.
     weight_decay : float, default=0.0
         Adam's L2 penalty.
+    init : {"kaiming", "torch"}, default="kaiming"
+        Weights uniform in ``+-sqrt(6 / fan_in)`` ("kaiming": He et al.'s
+        rule for ReLU networks, which keeps the signal's scale through deep
+        plain networks such as Table 3's ConvNet), or ``+-sqrt(1 / fan_in)``
+        ("torch": torch's default rule for linear and convolution layers).
     random_state : int, default=0
         Seed of the initialisation, the order of the rows and dropout.
 
@@ -553,6 +564,7 @@ def train_classifier(net, X, y, input_shape=None, *, epochs=30, batch_size=64, l
     if lr == 0:
         raise ValueError("lr must be > 0; got 0.0.")
     weight_decay = check_float(weight_decay, "weight_decay", min_val=0.0)
+    init = check_option(init, "init", ("kaiming", "torch"))
     seed = check_int(random_state, "random_state", min_val=0)
     classes, y_idx = np.unique(y, return_inverse=True)
     if len(classes) < 2:
@@ -564,7 +576,7 @@ def train_classifier(net, X, y, input_shape=None, *, epochs=30, batch_size=64, l
     has_bn = any(isinstance(m, _NORMS[:2]) for m in net.modules())
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        _init(net, gen)
+        _init(net, gen, init)
         opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
         net.train()
         for _ in range(epochs):
