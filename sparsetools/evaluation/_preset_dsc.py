@@ -96,8 +96,11 @@ def _split_network(clf, X_train, y_train):
     return Pipeline([("features", features), ("head", head)])
 
 
-def dsc_faces(quick=False, random_state=0, log=print):
+def dsc_faces(quick=False, random_state=0, log=print, data=None):
     """Paper 001 on scikit-image's LFW subset, scaled down.
+
+    It takes no local `data` (a ValueError says so): faces against
+    non-faces need the LFW subset, not MNIST or CIFAR-10.
 
     Faces against non-faces, 100 training images (stratified half) and 100
     test images. The sparse model is that of
@@ -138,6 +141,11 @@ def dsc_faces(quick=False, random_state=0, log=print):
     from sparsetools.evaluation._models import convnet, mlp, train_classifier
     from sparsetools.torch.attacks import bim
 
+    if data is not None:
+        raise ValueError(f"data: preset dsc-faces runs on scikit-image's LFW subset (faces "
+                         f"against non-faces, bundled with scikit-image) and takes no local "
+                         f"data folder; got {data!r}. --data works with ddl-digits, "
+                         f"topt-digits (MNIST) and stl-images (MNIST or CIFAR-10).")
     X_train, X_test, y_train, y_test = faces_split(quick, random_state)
     log(f"LFW subset: {len(X_train)} training, {len(X_test)} test images "
         f"{IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]}, faces vs non-faces")
@@ -198,6 +206,10 @@ def dsc_faces(quick=False, random_state=0, log=print):
         report += part
         log(f"  {name}: {time.perf_counter() - t0:.1f} s")
     report.meta["skipped"] = skipped
+    report.meta["data"] = {"name": "LFW subset", "source": "skimage.data.lfw_subset "
+                           "(bundled): 100 faces and 100 non-faces, a stratified half for "
+                           "training", "image_shape": list(IMAGE_SHAPE),
+                           "n_train": len(X_train), "n_test": len(X_test)}
 
     def examples(path):
         import torch

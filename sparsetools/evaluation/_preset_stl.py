@@ -4,17 +4,23 @@ import warnings
 
 import numpy as np
 
-from sparsetools.evaluation._common import digits_split
+from sparsetools.evaluation._common import image_convnet, load_split, register_sizes
 
 __all__ = ["stl_digits"]
+
+#: Images drawn from a local folder given by ``data``: (training, test).
+SIZES = register_sizes("stl-images", {
+    "mnist": {"full": (2000, 100), "quick": (300, 10)},
+    "cifar10": {"full": (5000, 100), "quick": (300, 10)}})
 
 SUMMARY = ("paper 004: ConvSparseCoder and StratifiedConvSparseCoder projections ahead "
            "of a ConvNet on digits; FGSM and BIM at relative L2 0.04 and 0.08, C&W, "
            "grey-box and white-box (BPDA), and the PSNR-accuracy trade-off over alpha")
 
 
-def stl_digits(quick=False, random_state=0, log=print):
-    """Paper 004 on digits (the bundled image classification data).
+def stl_digits(quick=False, random_state=0, log=print, data=None):
+    """Paper 004 on digits (the bundled image classification data), or on a
+    local copy of CIFAR-10 (the paper's data) or MNIST.
 
     A `ConvSparseCoder` (16 filters of 4x4 learned from the clean training
     digits; 50 ADMM iterations per projection) projects each image onto
@@ -32,20 +38,39 @@ def stl_digits(quick=False, random_state=0, log=print):
     the Carlini-Wagner margin, grey-box (crafted on the ConvNet alone, as
     in the paper); FGSM and BIM also white-box through the projection by
     BPDA (identity backward pass).
+
+    With `data`, a folder of CIFAR-10 python batches (see
+    :func:`~sparsetools.datasets.load_cifar10`) or of MNIST-format IDX
+    files (:func:`~sparsetools.datasets.load_mnist`), the preset runs on
+    images drawn (seeded by `random_state`) from its training and test
+    files: CIFAR-10 in color, 32x32x3 (the filters, projections and the
+    ConvNet have 3 channels), 5000 training and 100 test images; MNIST,
+    28x28, 2000 and 100; 300 and 10 of either with `quick`. The filters are
+    then the paper's 8x8 (16 of them), learned on 16x16 tiles, and the
+    ConvNet trains for 10 epochs (also with `quick`) at learning rate 3e-3.
     """
     from sklearn.pipeline import Pipeline
 
     from sparsetools import ConvSparseCoder, StratifiedConvSparseCoder
     from sparsetools.evaluation._evaluate import evaluate
-    from sparsetools.evaluation._models import convnet, train_classifier
+    from sparsetools.evaluation._models import train_classifier
     from sparsetools.torch.attacks import bim, fgsm
 
-    X_train, X_test, y_train, y_test = digits_split(quick, random_state)
-    n_test = 20 if quick else 100
-    X_test, y_test = X_test[:n_test], y_test[:n_test]
-    log(f"digits: {len(X_train)} training, {len(X_test)} test images")
-    cnn = train_classifier(convnet((8, 8), 10), X_train, y_train, (1, 8, 8),
-                           epochs=5 if quick else 30, random_state=random_state)
+    split = load_split(data, sizes=SIZES, quick=quick, random_state=random_state,
+                       preset="stl-images")
+    X_train, X_test, y_train, y_test = split
+    shape = split.image_shape
+    digits = split.kind == "digits"
+    if digits:
+        n_test = 20 if quick else 100
+        X_test, y_test = X_test[:n_test], y_test[:n_test]
+        split.meta["n_test"] = len(X_test)
+    log(split.describe())
+    net, input_shape = image_convnet(shape, 10)
+    epochs = (5 if quick else 30) if digits else 10
+    cnn = train_classifier(net, X_train, y_train, input_shape, epochs=epochs,
+                           lr=1e-2 if digits else 3e-3,
+                           random_state=random_state)
     norm = float(np.linalg.norm(X_test, axis=1).mean())
     rel = [0.08, 0.3] if quick else [0.04, 0.08, 0.3]
     eps = [round(r * norm, 4) for r in rel]
@@ -58,9 +83,10 @@ def stl_digits(quick=False, random_state=0, log=print):
 
     report = evaluate(Pipeline([("classifier", cnn)]), X_test, y_test, attacks=grey,
                       threat_models=("white-box",), name="ConvNet (undefended)",
-                      image_shape=(8, 8), lowpass_sigma=0.5, random_state=random_state)
-    common = dict(image_shape=(8, 8), filter_size=4, max_iter=10 if quick else 50,
-                  tile_size=8, transform_max_iter=50, random_state=random_state)
+                      image_shape=shape, lowpass_sigma=0.5, random_state=random_state)
+    common = dict(image_shape=shape, color=len(shape) == 3, filter_size=4 if digits else 8,
+                  max_iter=10 if quick else 50, tile_size=8 if digits else 16,
+                  transform_max_iter=50, random_state=random_state)
     fronts = {f"STL(alpha={a})": ConvSparseCoder(n_filters=16, alpha=a, **common)
               for a in ([0.1] if quick else [0.05, 0.1, 0.2])}
     if not quick:
@@ -81,6 +107,7 @@ def stl_digits(quick=False, random_state=0, log=print):
         report += part
         log(f"  {name}: {time.perf_counter() - t0:.1f} s")
     report.meta["epsilon_relative_l2"] = dict(zip(map(str, eps), rel))
+    report.meta["data"] = split.meta
 
     def tradeoff(path):
         from sparsetools.evaluation._plots import plot_tradeoff
@@ -103,7 +130,7 @@ def stl_digits(quick=False, random_state=0, log=print):
             rows = {"clean": X_test[:10], f"FGSM L2 {eps[-2]}": adv,
                     "STL(0.1) of clean": front.transform(X_test[:10]),
                     "STL(0.1) of attacked": front.transform(adv)}
-        plot_examples(rows, (8, 8), path, labels=y_test[:10])
+        plot_examples(rows, shape, path, labels=y_test[:10])
 
     return report, {"tradeoff.png": tradeoff, "examples.png": examples}
 

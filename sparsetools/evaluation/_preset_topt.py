@@ -2,17 +2,20 @@
 import time
 
 
-from sparsetools.evaluation._common import digits_split, train_mlp, train_svm
+from sparsetools.evaluation._common import load_split, register_sizes, train_mlp, train_svm
 
 __all__ = ["topt_digits"]
+
+#: Images drawn from a local MNIST folder given by ``data``: (training, test).
+SIZES = register_sizes("topt-digits", {"mnist": {"full": (2000, 200), "quick": (300, 20)}})
 
 SUMMARY = ("paper 003: TopTFrontend (top-T sign codes) ahead of a LinearSVC "
            "on digits, white-box PGD with BPDA under L-inf, L2 and L1 for a "
            "sweep of T, beside an undefended MLP")
 
 
-def topt_digits(quick=False, random_state=0, log=print):
-    """Paper 003 on digits.
+def topt_digits(quick=False, random_state=0, log=print, data=None):
+    """Paper 003 on digits, or on a local copy of MNIST.
 
     A `TopTFrontend` (128 atoms of 4x4 patches learned from the clean
     training digits, stride 2, threshold ``beta * epsilon`` with beta 3 and
@@ -24,6 +27,12 @@ def topt_digits(quick=False, random_state=0, log=print):
     for T in 5, 10, 20; beside an MLP on raw pixels, attacked the same way
     (exact gradients). Grey-box rows attack that MLP and feed the defended
     pipeline.
+
+    With `data`, a folder of MNIST-format IDX files (see
+    :func:`~sparsetools.datasets.load_mnist`), the same models run on
+    2000 training and 200 test images of 28x28 drawn (seeded by
+    `random_state`) from its training and test files, 300 and 20 with
+    `quick`.
     """
     from sklearn.pipeline import Pipeline
 
@@ -31,8 +40,11 @@ def topt_digits(quick=False, random_state=0, log=print):
     from sparsetools.evaluation._evaluate import evaluate
     from sparsetools.torch.attacks import pgd
 
-    X_train, X_test, y_train, y_test = digits_split(quick, random_state)
-    log(f"digits: {len(X_train)} training, {len(X_test)} test images")
+    split = load_split(data, sizes=SIZES, quick=quick, random_state=random_state,
+                       preset="topt-digits")
+    X_train, X_test, y_train, y_test = split
+    image_shape = split.image_shape
+    log(split.describe())
     n_iter = 10 if quick else 40
     budgets = {"inf": [0.1, 0.2] if quick else [0.05, 0.1, 0.2, 0.3],
                "2": [1.0] if quick else [0.5, 1.0, 2.0],
@@ -46,12 +58,12 @@ def topt_digits(quick=False, random_state=0, log=print):
     mlp = train_mlp(X_train, y_train, quick, random_state)
     report = evaluate(Pipeline([("classifier", mlp)]), X_test, y_test, attacks=attacks(),
                       threat_models=("white-box",), name="MLP (undefended)",
-                      image_shape=(8, 8), lowpass_sigma=0.5, random_state=random_state)
+                      image_shape=image_shape, lowpass_sigma=0.5, random_state=random_state)
     fronts = {}
     for n_top in ([5, 10] if quick else [5, 10, 20]):
         t0 = time.perf_counter()
         front = TopTFrontend(n_components=128, patch_size=4, stride=2, n_top=n_top, beta=3.0,
-                             epsilon=0.05, image_shape=(8, 8), max_iter=2 if quick else 5,
+                             epsilon=0.05, image_shape=image_shape, max_iter=2 if quick else 5,
                              random_state=random_state).fit(X_train)
         codes = front.transform(X_train)
         pipe = Pipeline([("front", front), ("classifier", train_svm(codes, y_train))])
@@ -71,6 +83,7 @@ def topt_digits(quick=False, random_state=0, log=print):
             report += part
         fronts[n_top] = front
         log(f"  {name}: {time.perf_counter() - t0:.1f} s")
+    report.meta["data"] = split.meta
 
     def atoms(path):
         from sparsetools.evaluation._plots import plot_atoms
