@@ -99,3 +99,18 @@ def test_console_entry_point_runs_as_a_module(tmp_path):
     res = subprocess.run([sys.executable, "-m", "sparsetools", "--help"],
                          capture_output=True, text=True, check=True, cwd=tmp_path)
     assert "demo" in res.stdout
+
+
+def test_evaluate_help_states_the_local_data_sizes(capsys):
+    pytest.importorskip("torch")
+    args = build_parser().parse_args(["evaluate", "stl-images", "--data", "some/folder"])
+    assert args.data == "some/folder" and args.quick is False
+    assert build_parser().parse_args(["evaluate", "ddl-digits"]).data is None
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--data PATH" in text
+    assert "MNIST, 5000 training / 200 test images, 300 / 20 with --quick" in text
+    assert ("MNIST, 2000 training / 100 test images, 300 / 10 with --quick; or CIFAR-10, "
+            "5000 training / 100 test images, 300 / 10 with --quick") in text
+    assert "takes no --data" in text
