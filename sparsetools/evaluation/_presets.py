@@ -111,8 +111,8 @@ def run_preset(name, *, out=None, quick=False, random_state=0, log=print, data=N
                                 "scikit-learn": sklearn.__version__,
                                 "numpy": np.__version__, "python": platform.python_version()},
                    "skipped": preset_meta.get("skipped", {})}
-    if "epsilon_relative_l2" in preset_meta:  # stl-images: its budgets' relative sizes
-        report.meta["epsilon_relative_l2"] = preset_meta["epsilon_relative_l2"]
+    if "relative_l2" in preset_meta:  # stl-images: its epsilons are relative L2 sizes
+        report.meta["relative_l2"] = preset_meta["relative_l2"]
     if out is not None:
         out = os.fspath(out)
         os.makedirs(out, exist_ok=True)
