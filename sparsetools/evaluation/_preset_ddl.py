@@ -14,7 +14,7 @@ SIZES = register_sizes("ddl-digits", {"mnist": {"full": (5000, 200), "quick": (3
 
 SUMMARY = ("paper 002: DictionaryDenoiser ahead of an MLP, a ConvNet and a "
            "LinearSVC on scikit-learn's digits; FGSM, PGD and JSMA, grey-box "
-           "and white-box (BPDA)")
+           "and white-box (BPDA, and the denoiser's exact gradient)")
 
 
 def ddl_digits(quick=False, random_state=0, log=print, data=None):
@@ -38,7 +38,9 @@ def ddl_digits(quick=False, random_state=0, log=print, data=None):
     small ConvNet and a LinearSVC. Attacks: FGSM (the paper's, epsilon up
     to its 0.3), PGD (40 steps, the stronger check) and JSMA (gamma 0.1),
     grey-box (crafted on the classifier alone, as in the paper) and
-    white-box (through the denoiser by BPDA, identity backward pass).
+    white-box, through the denoiser by BPDA (identity backward pass) and,
+    for FGSM and PGD, by the denoiser's exact gradient (its torch twin:
+    least squares on each patch's OMP support; attacks named "(exact)").
     """
     from sklearn.pipeline import Pipeline
 
@@ -80,6 +82,13 @@ def ddl_digits(quick=False, random_state=0, log=print, data=None):
         report += evaluate(pipe, X_test, y_test, attacks=attacks,
                            threat_models=("grey-box", "white-box"), name=f"DDL+{name}",
                            lowpass_sigma=0.5, random_state=random_state)
+        # the denoiser's true gradient (its twin: least squares on each patch's
+        # OMP support), beside BPDA's identity
+        exact = evaluate(pipe, X_test, y_test, threat_models=("white-box",),
+                         attacks={f"{k} (exact)": attacks[k] for k in ("FGSM", "PGD")},
+                         name=f"DDL+{name}", backward="exact", lowpass_sigma=0.5,
+                         random_state=random_state)
+        report.records += [r for r in exact.records if r["condition"] == "adversarial"]
         log(f"  DDL+{name}: {time.perf_counter() - t0:.1f} s")
     report.meta["data"] = split.meta
 
