@@ -1,17 +1,26 @@
 """The topt-digits preset: paper 003's top-T sign front end on digits."""
 import time
 
+import numpy as np
 
-from sparsetools.evaluation._common import load_split, register_sizes, train_mlp, train_svm
+from sparsetools.evaluation._common import load_split, register_sizes
 
 __all__ = ["topt_digits"]
 
 #: Images drawn from a local MNIST folder given by ``data``: (training, test).
 SIZES = register_sizes("topt-digits", {"mnist": {"full": (2000, 200), "quick": (300, 20)}})
 
-SUMMARY = ("paper 003: TopTFrontend (top-T sign codes) ahead of a LinearSVC "
-           "on digits, white-box PGD with BPDA under L-inf, L2 and L1 for a "
-           "sweep of T, beside an undefended MLP")
+SUMMARY = ("paper 003: TopTFrontend (top-T sign codes) + its decoder + a ConvNet "
+           "on digits, white-box PGD with BPDA under L-inf, L2 and L1 for a sweep "
+           "of T, beside the undefended ConvNet")
+
+
+def _convnet(input_shape):
+    """Paper 002's ConvNet (Table 3; width 16, no input dropout) for
+    ``(1, h, w)`` images, as ``classifiers/topt_decoder_convnet.py`` uses it."""
+    from sparsetools.torch import ConvNet
+
+    return ConvNet(input_shape, 10, width=16, dropout=(0.0, 0.25, 0.25, 0.5))
 
 
 def topt_digits(quick=False, random_state=0, log=print, data=None):
@@ -20,13 +29,18 @@ def topt_digits(quick=False, random_state=0, log=print, data=None):
     A `TopTFrontend` (128 atoms of 4x4 patches learned from the clean
     training digits, stride 2, threshold ``beta * epsilon`` with beta 3 and
     epsilon 0.05) keeps the T largest correlations per position as
-    ``sign * ||d||_1``; a LinearSVC classifies the codes. White-box PGD
-    attacks the whole pipeline through the front end's twin with BPDA: the
-    smooth backward pass (steepness 4) through the top ``2T`` coefficients
-    (paper 003 A.4-A.5) and the identity one, under L-inf, L2 and L1,
-    for T in 5, 10, 20; beside an MLP on raw pixels, attacked the same way
-    (exact gradients). Grey-box rows attack that MLP and feed the defended
-    pipeline.
+    ``sign * ||d||_1``. Behind it, as in the paper (A.1), the front end is
+    frozen and its decoder (`TopTDecoder`: three transposed convolutions
+    with ReLU back to the image size) and a ConvNet (paper 002's, width 16)
+    are trained together on its codes (Adam, learning rate 1e-3, batches of
+    32, 30 epochs, 5 with `quick`); the same ConvNet trained alone on the
+    pixels is the undefended model. White-box PGD (40 steps, 10 with
+    `quick`) attacks the whole pipeline through the front end's twin with
+    BPDA: the smooth backward pass (steepness 4) through the top ``2T``
+    coefficients (paper 003 A.4-A.5) and the identity one, under L-inf, L2
+    and L1, for T in 5, 10, 20; the undefended ConvNet is attacked the same
+    way (exact gradients). Grey-box rows attack the undefended ConvNet and
+    feed the defended pipeline.
 
     With `data`, a folder of MNIST-format IDX files (see
     :func:`~sparsetools.datasets.load_mnist`), the same models run on
@@ -34,10 +48,12 @@ def topt_digits(quick=False, random_state=0, log=print, data=None):
     `random_state`) from its training and test files, 300 and 20 with
     `quick`.
     """
+    import torch
     from sklearn.pipeline import Pipeline
 
     from sparsetools import TopTFrontend
     from sparsetools.evaluation._evaluate import evaluate
+    from sparsetools.torch import ExportedClassifier, TopTDecoder, train_classifier
     from sparsetools.torch.attacks import pgd
 
     split = load_split(data, sizes=SIZES, quick=quick, random_state=random_state,
@@ -55,24 +71,36 @@ def topt_digits(quick=False, random_state=0, log=print, data=None):
            "random_state": random_state})
                 for norm, eps in budgets.items()}
 
-    mlp = train_mlp(X_train, y_train, quick, random_state)
-    report = evaluate(Pipeline([("classifier", mlp)]), X_test, y_test, attacks=attacks(),
-                      threat_models=("white-box",), name="MLP (undefended)",
+    training = dict(epochs=5 if quick else 30, lr=1e-3, batch_size=32,
+                    random_state=random_state)
+    pixels_shape = (1,) + tuple(image_shape)
+    t0 = time.perf_counter()
+    cnn = train_classifier(_convnet(pixels_shape), X_train, y_train, pixels_shape,
+                           **training)
+    log(f"  ConvNet (undefended): {time.perf_counter() - t0:.1f} s")
+    report = evaluate(Pipeline([("classifier", cnn)]), X_test, y_test, attacks=attacks(),
+                      threat_models=("white-box",), name="ConvNet (undefended)",
                       image_shape=image_shape, lowpass_sigma=0.5, random_state=random_state)
     fronts = {}
     for n_top in ([5, 10] if quick else [5, 10, 20]):
         t0 = time.perf_counter()
         front = TopTFrontend(n_components=128, patch_size=4, stride=2, n_top=n_top, beta=3.0,
-                             epsilon=0.05, image_shape=image_shape, max_iter=2 if quick else 5,
-                             random_state=random_state).fit(X_train)
-        codes = front.transform(X_train)
-        pipe = Pipeline([("front", front), ("classifier", train_svm(codes, y_train))])
-        name = f"TopT(T={n_top})+LinearSVC"
+                             epsilon=0.05, output="dense", image_shape=image_shape,
+                             max_iter=2 if quick else 5, random_state=random_state
+                             ).fit(X_train)
+        codes = front.transform(X_train).astype(np.float32)
+        decoder = TopTDecoder.from_frontend(front)
+        head = train_classifier(torch.nn.Sequential(decoder, _convnet(pixels_shape)), codes,
+                                y_train, **training)
+        head = ExportedClassifier(head.model, input_shape=(codes.shape[1],),
+                                  classes=head.classes_).fit(codes[:2], y_train[:2])
+        pipe = Pipeline([("front", front), ("net", head)])
+        name = f"TopT(T={n_top})+decoder+ConvNet"
         for backward, top_u, suffix in (("smooth", 2 * n_top, " bpda=smooth"),
                                         ("identity", None, " bpda=identity")):
             threats = ("grey-box", "white-box") if backward == "smooth" else ("white-box",)
             part = evaluate(pipe, X_test, y_test, attacks=attacks(suffix),
-                            threat_models=threats, undefended=mlp, name=name,
+                            threat_models=threats, undefended=cnn, name=name,
                             backward=backward, top_u=top_u, lowpass_sigma=0.5,
                             random_state=random_state)
             if backward != "smooth":  # clean and low-pass rows once per model
