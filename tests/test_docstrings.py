@@ -30,9 +30,19 @@ MODULES = [
     "sparsetools.convolutional._stratified",
 ]
 
+#: Modules of the optional torch side whose examples no other test runs
+#: (test_attacks, test_torch, test_torch_twins and test_networks run the others;
+#: test_datasets_local runs the local loaders').
+TORCH_MODULES = [
+    "sparsetools.torch._heads",
+    "sparsetools.evaluation._evaluate",
+]
 
-@pytest.mark.parametrize("name", MODULES)
+
+@pytest.mark.parametrize("name", MODULES + TORCH_MODULES)
 def test_docstring_examples_run(name):
+    if name in TORCH_MODULES:
+        pytest.importorskip("torch")
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0, f"{name} has no examples"
