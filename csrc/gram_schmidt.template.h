@@ -11,6 +11,17 @@
 #error "include from a kernel template"
 #endif
 
+#ifndef ST_GS_IVDEP
+/* w and the rows of W never overlap, and src is either distinct from w or
+ * w itself, read before written element by element: no runtime aliasing
+ * checks (whose failure, src == w, would fall back to scalar code). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define ST_GS_IVDEP _Pragma("GCC ivdep")
+#else
+#define ST_GS_IVDEP
+#endif
+#endif
+
 /* w = src - sum_{t0 <= t < t0 + r} W[t, j] W[t, :] for r in 0..4 (src may
  * be w itself). */
 ST_INLINE void CAT(st_gs_rows_, TYPE)(TYPE *w, const TYPE *src, const TYPE *W,
@@ -21,12 +32,14 @@ ST_INLINE void CAT(st_gs_rows_, TYPE)(TYPE *w, const TYPE *src, const TYPE *W,
     const TYPE *w0 = W + t0 * n, *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
     switch (r) {
     case 0:
+        ST_GS_IVDEP
         for (i = 0; i < n; ++i) {
             w[i] = src[i];
         }
         break;
     case 1: {
         const TYPE c0 = w0[j];
+        ST_GS_IVDEP
         for (i = 0; i < n; ++i) {
             w[i] = src[i] - c0 * w0[i];
         }
@@ -34,6 +47,7 @@ ST_INLINE void CAT(st_gs_rows_, TYPE)(TYPE *w, const TYPE *src, const TYPE *W,
     }
     case 2: {
         const TYPE c0 = w0[j], c1 = w1[j];
+        ST_GS_IVDEP
         for (i = 0; i < n; ++i) {
             w[i] = src[i] - (c0 * w0[i] + c1 * w1[i]);
         }
@@ -41,6 +55,7 @@ ST_INLINE void CAT(st_gs_rows_, TYPE)(TYPE *w, const TYPE *src, const TYPE *W,
     }
     case 3: {
         const TYPE c0 = w0[j], c1 = w1[j], c2 = w2[j];
+        ST_GS_IVDEP
         for (i = 0; i < n; ++i) {
             w[i] = src[i] - (c0 * w0[i] + c1 * w1[i] + c2 * w2[i]);
         }
@@ -48,6 +63,7 @@ ST_INLINE void CAT(st_gs_rows_, TYPE)(TYPE *w, const TYPE *src, const TYPE *W,
     }
     default: {
         const TYPE c0 = w0[j], c1 = w1[j], c2 = w2[j], c3 = w3[j];
+        ST_GS_IVDEP
         for (i = 0; i < n; ++i) {
             w[i] = src[i] - ((c0 * w0[i] + c1 * w1[i]) + (c2 * w2[i] + c3 * w3[i]));
         }

@@ -33,7 +33,7 @@ ptrdiff_t st_lars_workspace_size(ptrdiff_t n_atoms, ptrdiff_t max_active);
 /* gram:       n_atoms x n_atoms, row-major (symmetric)
  * gdiag:      the diagonal of gram
  * thresh:     dependence thresholds (st_dependence_thresholds_*)
- * corr:       in: the correlations D x; overwritten
+ * corr:       the correlations D x (left unchanged)
  * lambda:     the l1 weight, >= 0
  * positive:   non-zero to constrain the code to be >= 0
  * max_active: most atoms in the active set (at most n_atoms; the rank of
