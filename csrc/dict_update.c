@@ -63,6 +63,7 @@ int st_dict_update_block_double(double *D, const double *A, const double *B,
     return ST_OK;
 }
 
+ST_HOT_CLONES
 int st_accumulate_stats_double(double *A, double *B, const double *codes,
                                const double *rows, const double *D, ptrdiff_t m,
                                ptrdiff_t n_atoms, ptrdiff_t n_features,

@@ -6,7 +6,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sparsetools._lib import _gram_coders as _lib
 from sparsetools.coding._fista import encode_fista
-from sparsetools.coding._gram import gram_encode
+from sparsetools.coding._gram import (
+    CHUNK_SIZE,
+    gram_encode,
+    gram_matrix,
+    normalise_inputs,
+    restore_codes,
+)
 from sparsetools.utils._threads import effective_n_threads
 from sparsetools.utils._validation import (
     check_coding_inputs,
@@ -184,6 +190,55 @@ def encode_lars(X, D, alpha, positive, max_iter, n_threads):
             "and are not optimal. Increase max_iter.", ConvergenceWarning,
             stacklevel=3)
     return codes
+
+
+class LarsBatchCoder:
+    """encode_lars for a stream of equally sized batches (online learning).
+
+    The same codes as ``encode_lars(X, D, ...)``, batch after batch, with the
+    per-thread buffers and the dense codes allocated once. The caller holds
+    BLAS to one thread (the Gram matrix and the chunk GEMMs run on the
+    calling threads). The codes returned are a view of a buffer that the
+    next call overwrites.
+    """
+
+    def __init__(self, n_samples, n_components, n_features, dtype, alpha, positive,
+                 max_iter, n_threads):
+        self.alpha, self.positive, self.max_iter = alpha, positive, max_iter
+        self.max_active = min(n_components, n_features)
+        # encode_lars' chunks (gram_encode): the same GEMM shapes, the same codes
+        n_threads = max(1, n_threads)
+        chunk = max(1, min(CHUNK_SIZE, -(-n_samples // n_threads)))
+        self.n_threads = min(n_threads, -(-n_samples // chunk))
+        self.codes = np.zeros((n_samples, n_components), dtype=dtype)
+        self.corr = np.empty((self.n_threads, chunk * n_components), dtype=dtype)
+        self.work = np.empty(
+            (self.n_threads, _lib.lars_workspace_size(n_components, self.max_active)),
+            dtype=dtype)
+        self.support = np.empty((self.n_threads, self.max_active), dtype=np.intp)
+        self.coef = np.empty((self.n_threads, self.max_active), dtype=dtype)
+        self.thresh = np.empty(n_components, dtype=dtype)
+
+    def __call__(self, X, D):
+        """Codes of the rows of validated, C-contiguous, finite X (the shape
+        and dtype given to the constructor) over D."""
+        codes = self.codes
+        codes.fill(0)
+        ex, ed, X, D = normalise_inputs(X, D)
+        G = gram_matrix(D)
+        lam = _scaled_alpha(self.alpha, ex, ed, X.dtype)
+        n_cut = _lib.lars_encode(X, D, G, np.ascontiguousarray(np.diagonal(G)),
+                                 self.thresh, codes, self.corr, self.work,
+                                 self.support, self.coef, lam, self.positive,
+                                 self.max_iter, self.n_threads)
+        codes = restore_codes(codes, X, D, ex, ed)
+        if n_cut:
+            warnings.warn(
+                f"The LARS path reached max_iter={self.max_iter} steps before alpha "
+                f"on {n_cut} of {X.shape[0]} signals; their codes use the last active "
+                "set and are not optimal. Increase max_iter.", ConvergenceWarning,
+                stacklevel=3)
+        return codes
 
 
 def encode_cd(X, D, alpha, positive, max_iter, tol, n_threads):

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sparsetools._lib import _learning
 from sparsetools.coding._dispatch import check_coder, decode, run_coder
+from sparsetools.coding._lasso import LarsBatchCoder
 from sparsetools.utils._threads import blas_threads
 from sparsetools.utils._validation import check_float, check_int, check_option
 
@@ -293,6 +294,9 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         batch = min(self.batch_size, n_samples)
         previous = None
         plan = self._coder_params(*self.components_.shape)
+        # lasso: one coder per batch size, its buffers allocated once (the
+        # same codes as self._code)
+        coders = {}
         # BLAS on one thread throughout: its products here are small, and its
         # idle workers would spin beside the coders' threads
         with blas_threads(1):
@@ -301,7 +305,17 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 total = 0.0
                 for start in range(0, n_samples, batch):
                     rows = X[np.sort(order[start:start + batch])]
-                    codes = self._code(rows, self.components_, plan)
+                    if plan[0] == "lasso_lars":
+                        coder = coders.get(rows.shape[0])
+                        if coder is None:
+                            alpha, _, positive, max_iter, _, n_threads = plan[1]
+                            coder = coders[rows.shape[0]] = LarsBatchCoder(
+                                rows.shape[0], *self.components_.shape, rows.dtype,
+                                alpha, positive, max_iter, n_threads)
+                        codes = coder(rows, self.components_.astype(rows.dtype,
+                                                                    copy=False))
+                    else:
+                        codes = self._code(rows, self.components_, plan)
                     total += self._online_step(rows, codes, rng)
                 self.n_iter_ += 1
                 mean = total / n_samples
@@ -332,8 +346,9 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         objective = half_sqerr
         if self.coding in _L1_CODINGS:
             objective += (1.0 if self.alpha is None else self.alpha) * l1
+        # D is a fresh copy: float64 rows keep it as the new components_
         self.components_ = _update_atoms(D, self._A, self._B, rows64, rng).astype(
-            rows.dtype)
+            rows.dtype, copy=False)
         self.n_steps_ += 1
         return objective
 
