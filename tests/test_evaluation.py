@@ -114,6 +114,11 @@ def test_pipeline_module_equals_the_pipeline(digits):
                                topt.decision_function(Xt), rtol=1e-9, atol=1e-9)
     with pytest.raises(TypeError, match="Pipeline"):
         pipeline_module(LinearSVC())
+    for whiten in (False, True):    # PCA: its affine map, exact gradients
+        pca = make_pipeline(PCA(12, whiten=whiten, random_state=0),
+                            LogisticRegression(max_iter=400)).fit(X, y)
+        np.testing.assert_allclose(pipeline_module(pca)(torch.as_tensor(Xt)).numpy(),
+                                   pca.decision_function(Xt), rtol=1e-9, atol=1e-9)
 
 
 def test_pipeline_module_uses_the_twins(digits, denoiser):
@@ -253,10 +258,13 @@ def test_front_ends_that_change_width_need_an_undefended_model(digits, mlp):
 
 
 def test_white_box_is_skipped_when_a_front_end_has_no_twin_and_changes_width(digits, mlp):
-    # PCA has no torch twin; pipeline_module would wrap it in BPDA, whose identity
-    # backward pass needs rows of unchanged width: white-box is skipped, with the reason
+    # a random projection has no torch twin; pipeline_module would wrap it in BPDA,
+    # whose identity backward pass needs rows of unchanged width: white-box is
+    # skipped, with the reason
+    from sklearn.random_projection import GaussianRandomProjection
+
     X, y, Xt, yt = digits
-    pipe = make_pipeline(StandardScaler(), PCA(16, random_state=0),
+    pipe = make_pipeline(StandardScaler(), GaussianRandomProjection(16, random_state=0),
                          LogisticRegression(max_iter=400)).fit(X, y)
     with pytest.raises(ValueError, match="input's shape"):
         pipeline_module(pipe)(torch.as_tensor(Xt))
@@ -264,7 +272,8 @@ def test_white_box_is_skipped_when_a_front_end_has_no_twin_and_changes_width(dig
     report = evaluate(pipe, Xt, yt, attacks={"FGSM": (fgsm, {"epsilon": 0.1})},
                       surrogate=surrogate, undefended=mlp, image_shape=(8, 8))
     assert set(report.meta["skipped"]) == {"white-box"}
-    assert "'pca' (PCA)" in report.meta["skipped"]["white-box"]
+    assert "'gaussianrandomprojection' (GaussianRandomProjection)" in report.meta[
+        "skipped"]["white-box"]
     assert "64 values to 16" in report.meta["skipped"]["white-box"]
     assert [r["threat_model"] for r in report.select(condition="adversarial")] == [
         "grey-box", "transfer"]

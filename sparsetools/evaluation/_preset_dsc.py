@@ -124,9 +124,8 @@ def dsc_faces(quick=False, random_state=0, log=print, data=None):
     on the same inputs is their ``undefended_accuracy``; the pixel model's
     is its own, its unit-norm step being no defence). White-box rows for
     the sparse model go through the coder's torch twin (the unrolled deep
-    LCA dynamics, exact gradients); PCA has no twin and changes the width of
-    the rows, so its white-box is skipped, with the reason in
-    ``meta["skipped"]``. Every
+    LCA dynamics, exact gradients), and for the PCA model through its affine
+    map. Every
     adversarial row has the accuracy under Gaussian noise of the
     perturbation's standard deviation (paper 001's control), and low-pass
     rows blur by 1 pixel. ``distance`` (Table 1's delta_alpha on adversarial

@@ -69,6 +69,20 @@ class _Affine(torch.nn.Module):
         return (x - self.mean.to(x.dtype)) / self.scale.to(x.dtype)
 
 
+class _Projection(torch.nn.Module):
+    """``(x - mean) @ components.T / scale``, a fitted PCA (``scale``: the
+    square roots of the explained variances when it whitens, else ones)."""
+
+    def __init__(self, mean, components, scale):
+        super().__init__()
+        for name, value in (("mean", mean), ("components", components), ("scale", scale)):
+            self.register_buffer(name, torch.from_numpy(np.asarray(value, dtype=np.float64)))
+
+    def forward(self, x):
+        return ((x - self.mean.to(x.dtype)) @ self.components.to(x.dtype).T
+                / self.scale.to(x.dtype))
+
+
 def torch_head(estimator):
     """A torch module giving a fitted classifier's scores, with exact gradients.
 
@@ -183,6 +197,7 @@ class BPDA(torch.nn.Module):
 
 
 def _front_module(step, backward, steepness, top_u):
+    from sklearn.decomposition import PCA
     from sklearn.preprocessing import StandardScaler
 
     from sparsetools.coding._coder import SparseCoder
@@ -208,6 +223,10 @@ def _front_module(step, backward, steepness, top_u):
         mean = step.mean_ if step.with_mean else np.zeros(step.n_features_in_)
         scale = step.scale_ if step.with_std else np.ones(step.n_features_in_)
         return _Affine(mean, scale)
+    if isinstance(step, PCA):
+        scale = (np.sqrt(step.explained_variance_) if step.whiten
+                 else np.ones(step.n_components_))
+        return _Projection(step.mean_, step.components_, scale)
     return BPDA(step)
 
 
@@ -235,7 +254,7 @@ def pipeline_module(pipeline, *, backward="identity", steepness=4.0, top_u=None)
     `DictionaryDenoiser`, `ConvSparseCoder` or `StratifiedConvSparseCoder`
     with an `image_shape` its twin, with the exact backward pass when
     `backward` is ``"exact"`` and BPDA's identity otherwise; a
-    ``StandardScaler`` its affine map; a torch module itself; and any other
+    ``StandardScaler`` or ``PCA`` its affine map; a torch module itself; and any other
     transformer whose output has its input's shape a :class:`BPDA` module:
     its own ``transform`` forward, identity backward. The last step goes
     through :func:`torch_head`.
