@@ -8,7 +8,8 @@ from sparsetools.evaluation._common import load_split, register_sizes
 __all__ = ["topt_digits"]
 
 #: Images drawn from a local MNIST folder given by ``data``: (training, test).
-SIZES = register_sizes("topt-digits", {"mnist": {"full": (2000, 200), "quick": (300, 20)}})
+SIZES = register_sizes("topt-digits", {"mnist": {"full": (2000, 200), "quick": (300, 20)},
+                                       "cifar10": {"full": (2000, 200), "quick": (300, 20)}})
 
 SUMMARY = ("paper 003: TopTFrontend (top-T sign codes) + its decoder + a ConvNet "
            "on digits, white-box PGD with BPDA under L-inf, L2 and L1 for a sweep "
@@ -17,7 +18,7 @@ SUMMARY = ("paper 003: TopTFrontend (top-T sign codes) + its decoder + a ConvNet
 
 def _convnet(input_shape):
     """Paper 002's ConvNet (Table 3; width 16, no input dropout) for
-    ``(1, h, w)`` images, as ``classifiers/topt_decoder_convnet.py`` uses it."""
+    ``(c, h, w)`` images, as ``classifiers/topt_decoder_convnet.py`` uses it."""
     from sparsetools.torch import ConvNet
 
     return ConvNet(input_shape, 10, width=16, dropout=(0.0, 0.25, 0.25, 0.5))
@@ -46,14 +47,18 @@ def topt_digits(quick=False, random_state=0, log=print, data=None):
     :func:`~sparsetools.datasets.load_mnist`), the same models run on
     2000 training and 200 test images of 28x28 drawn (seeded by
     `random_state`) from its training and test files, 300 and 20 with
-    `quick`.
+    `quick`; a folder of CIFAR-10 python batches
+    (:func:`~sparsetools.datasets.load_cifar10`; paper 003's data) runs
+    in color with as many images (32x32x3: color 4x4 patches, the decoder
+    and the ConvNet on 3 channels).
     """
     import torch
     from sklearn.pipeline import Pipeline
 
     from sparsetools import TopTFrontend
     from sparsetools.evaluation._evaluate import evaluate
-    from sparsetools.torch import ExportedClassifier, TopTDecoder, train_classifier
+    from sparsetools.torch import (ChannelsLast, ExportedClassifier, TopTDecoder,
+                                   train_classifier)
     from sparsetools.torch.attacks import pgd
 
     split = load_split(data, sizes=SIZES, quick=quick, random_state=random_state,
@@ -73,10 +78,16 @@ def topt_digits(quick=False, random_state=0, log=print, data=None):
 
     training = dict(epochs=5 if quick else 30, lr=1e-3, batch_size=32,
                     random_state=random_state)
-    pixels_shape = (1,) + tuple(image_shape)
+    color = len(image_shape) == 3
+    channels_first = ((image_shape[2],) + tuple(image_shape[:2]) if color
+                      else (1,) + tuple(image_shape))
     t0 = time.perf_counter()
-    cnn = train_classifier(_convnet(pixels_shape), X_train, y_train, pixels_shape,
-                           **training)
+    if color:   # rows are channels-last images
+        cnn = train_classifier(ChannelsLast(_convnet(channels_first)), X_train, y_train,
+                               tuple(image_shape), **training)
+    else:
+        cnn = train_classifier(_convnet(channels_first), X_train, y_train, channels_first,
+                               **training)
     log(f"  ConvNet (undefended): {time.perf_counter() - t0:.1f} s")
     report = evaluate(Pipeline([("classifier", cnn)]), X_test, y_test, attacks=attacks(),
                       threat_models=("white-box",), name="ConvNet (undefended)",
@@ -86,11 +97,12 @@ def topt_digits(quick=False, random_state=0, log=print, data=None):
         t0 = time.perf_counter()
         front = TopTFrontend(n_components=128, patch_size=4, stride=2, n_top=n_top, beta=3.0,
                              epsilon=0.05, output="dense", image_shape=image_shape,
+                             color=color,
                              max_iter=2 if quick else 5, random_state=random_state
                              ).fit(X_train)
         codes = front.transform(X_train).astype(np.float32)
         decoder = TopTDecoder.from_frontend(front)
-        head = train_classifier(torch.nn.Sequential(decoder, _convnet(pixels_shape)), codes,
+        head = train_classifier(torch.nn.Sequential(decoder, _convnet(channels_first)), codes,
                                 y_train, **training)
         head = ExportedClassifier(head.model, input_shape=(codes.shape[1],),
                                   classes=head.classes_).fit(codes[:2], y_train[:2])
@@ -116,6 +128,28 @@ def topt_digits(quick=False, random_state=0, log=print, data=None):
     def atoms(path):
         from sparsetools.evaluation._plots import plot_atoms
 
-        plot_atoms(fronts[min(fronts)].components_, (4, 4), path)
+        plot_atoms(fronts[min(fronts)].components_, (4, 4) + tuple(image_shape[2:]), path)
 
-    return report, {"atoms.png": atoms}
+    def examples(path):
+        import torch
+
+        from sparsetools.evaluation._plots import plot_examples
+        from sparsetools.torch import torch_head
+
+        front = fronts[10]
+        x = torch.as_tensor(X_test[:10])
+        y = torch.as_tensor(np.searchsorted(cnn.classes_, y_test[:10]))
+        adv = pgd(torch_head(cnn), x, y, epsilon=0.1, n_iter=n_iter,
+                  random_state=random_state).numpy()
+
+        def decoded(A):  # the front end's reconstruction, each image scaled to [0, 1]
+            R = front.inverse_transform(front.transform(A)).reshape(len(A), -1)
+            R = R - R.min(axis=1, keepdims=True)
+            return R / np.maximum(R.max(axis=1, keepdims=True), 1e-12)
+
+        plot_examples({"clean": X_test[:10], "PGD 0.1": adv,
+                       "T=10, clean": decoded(X_test[:10]),
+                       "T=10, PGD": decoded(adv)},
+                      image_shape, path, labels=y_test[:10])
+
+    return report, {"atoms.png": atoms, "examples.png": examples}
