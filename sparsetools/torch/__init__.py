@@ -1,4 +1,6 @@
-"""torch twins of sparsetools' fitted front ends (optional extra).
+"""The torch side of sparsetools (optional extra): twins of the fitted front
+ends, white-box pipeline modules, attacks (`sparsetools.torch.attacks`), the
+papers' networks and decoder, training, export and exported classifiers.
 
 ``pip install "sparsetools[torch]"`` (``torch==2.13.0``). The core of
 sparsetools never imports this package.
@@ -27,9 +29,8 @@ from sparsetools.torch._lca import DeepSparseCoderModule, LCACoderModule
 from sparsetools.torch._topt import TopTFrontendModule
 from sparsetools.torch._twins import to_torch
 
-__all__ = ["BPDA", "ExportedClassifier", "SparseCoderModule", "TopTFrontendModule",
-           "pipeline_module", "to_torch", "torch_head"]
-__all__ += ["MLP", "ChannelsLast", "ConvNet", "ResNet", "TopTClassifier", "TopTDecoder",
-            "export_model", "train_classifier"]
-__all__ += ["ConvSparseCoderModule", "DeepSparseCoderModule", "DictionaryDenoiserModule",
-            "LCACoderModule", "StratifiedConvSparseCoderModule"]
+__all__ = ["BPDA", "ChannelsLast", "ConvNet", "ConvSparseCoderModule", "DeepSparseCoderModule",
+           "DictionaryDenoiserModule", "ExportedClassifier", "LCACoderModule", "MLP", "ResNet",
+           "SparseCoderModule", "StratifiedConvSparseCoderModule", "TopTClassifier",
+           "TopTDecoder", "TopTFrontendModule", "export_model", "pipeline_module", "to_torch",
+           "torch_head", "train_classifier"]
