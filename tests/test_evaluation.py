@@ -487,11 +487,8 @@ def test_data_errors_name_the_preset_and_the_folder(tmp_path, capsys):
               "--out", str(tmp_path / "o")])
     assert exc.value.code == 2
     assert "evaluate: error: data: preset dsc-faces" in capsys.readouterr().err
-    with pytest.raises(ValueError, match=r"preset ddl-digits runs on MNIST; .* holds "
-                                         r"CIFAR-10 \(which stl-images takes\)"):
-        run_preset("ddl-digits", quick=True, data=cifar, log=lambda line: None)
-    with pytest.raises(ValueError, match="preset topt-digits runs on MNIST"):
-        run_preset("topt-digits", quick=True, data=cifar, log=lambda line: None)
+    with pytest.raises(ValueError, match="preset dsc-faces runs on scikit-image's LFW"):
+        run_preset("dsc-faces", quick=True, data=cifar, log=lambda line: None)
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="holds neither MNIST nor CIFAR-10.*"
                                          "t10k-labels-idx1-ubyte.*data_batch_1"):
