@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from sparsetools.torch._images import ImageLayout, check_backward, replace_forward
+from sparsetools.torch._images import ImageLayout, bpda_forward, check_backward
 
 __all__ = ["ConvSparseCoderModule", "StratifiedConvSparseCoderModule"]
 
@@ -222,7 +222,7 @@ class ConvSparseCoderModule(torch.nn.Module):
         """Projections of `x` (NCHW, or rows with `image_shape`), same layout."""
         nchw, rows = self.layout.to_nchw(x)
         if self.backward_mode == "identity":
-            return self.layout.restore(_identity(self.layout, self.coder, nchw), rows)
+            return self.layout.restore(bpda_forward(self.layout, self.coder, nchw), rows)
         images, _ = _images(self.coder, self.layout, nchw)
         return self.layout.restore(_conv_exact(nchw, self.coder, self.filters, images), rows)
 
@@ -241,14 +241,6 @@ def _images(est, layout, nchw):
 def _filter_size(est):
     filters = est.filters_ if not isinstance(est.filters_, list) else est.filters_[0]
     return filters.shape[1], filters.shape[2]
-
-
-def _identity(layout, est, nchw):
-    out = est.transform(layout.numpy_input(nchw))
-    n, _, h, w = nchw.shape
-    out = torch.as_tensor(np.ascontiguousarray(layout.numpy_output(out, n, h, w)),
-                          device=nchw.device)
-    return replace_forward(nchw, out)
 
 
 class StratifiedConvSparseCoderModule(torch.nn.Module):
@@ -305,7 +297,7 @@ class StratifiedConvSparseCoderModule(torch.nn.Module):
         """Projections of `x` (NCHW, or rows with `image_shape`), same layout."""
         nchw, rows = self.layout.to_nchw(x)
         if self.backward_mode == "identity":
-            return self.layout.restore(_identity(self.layout, self.coder, nchw), rows)
+            return self.layout.restore(bpda_forward(self.layout, self.coder, nchw), rows)
         images, _ = _images(self.coder, self.layout, nchw)
         routes = self.coder.predict_cluster(self.layout.numpy_input(nchw))
         out = torch.zeros_like(nchw)

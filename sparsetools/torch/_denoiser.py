@@ -3,7 +3,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sparsetools.torch._images import ImageLayout, check_backward, replace_forward
+from sparsetools.torch._images import ImageLayout, bpda_forward, check_backward
 
 __all__ = ["DictionaryDenoiserModule"]
 
@@ -92,11 +92,7 @@ class DictionaryDenoiserModule(torch.nn.Module):
         """Denoised images of `x` (NCHW, or rows with `image_shape`), same layout."""
         nchw, rows = self.layout.to_nchw(x)
         if self.backward_mode == "identity":
-            out = self.denoiser.transform(self.layout.numpy_input(nchw))
-            n, _, h, w = nchw.shape
-            out = torch.as_tensor(np.ascontiguousarray(self.layout.numpy_output(out, n, h, w)),
-                                  device=nchw.device)
-            return self.layout.restore(replace_forward(nchw, out), rows)
+            return self.layout.restore(bpda_forward(self.layout, self.denoiser, nchw), rows)
         return self.layout.restore(self._exact(nchw), rows)
 
     def _supports(self, nchw):

@@ -10,6 +10,7 @@ shape, by a BPDA module (:class:`BPDA`).
 import numpy as np
 import torch
 
+from sparsetools.torch._images import replace_forward
 from sparsetools.torch.attacks import linear_head
 
 __all__ = ["BPDA", "pipeline_module", "torch_head"]
@@ -138,21 +139,6 @@ def torch_head(estimator):
                     f"{type(estimator).__name__}.")
 
 
-class _BPDAFunction(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, transformer):
-        arr = x.detach().cpu().numpy()
-        out = np.asarray(transformer.transform(arr))
-        if out.shape != arr.shape:
-            raise ValueError(f"BPDA needs a transformer whose output has its input's shape; "
-                             f"{type(transformer).__name__} maps {arr.shape} to {out.shape}.")
-        return torch.as_tensor(out.astype(arr.dtype, copy=False), device=x.device)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, None
-
-
 class BPDA(torch.nn.Module):
     """A fitted image transformer in torch: its forward pass, an identity backward.
 
@@ -193,7 +179,14 @@ class BPDA(torch.nn.Module):
         self.transformer = transformer
 
     def forward(self, x):
-        return _BPDAFunction.apply(x, self.transformer)
+        arr = x.detach().cpu().numpy()
+        out = np.asarray(self.transformer.transform(arr))
+        if out.shape != arr.shape:
+            raise ValueError(f"BPDA needs a transformer whose output has its input's shape; "
+                             f"{type(self.transformer).__name__} maps {arr.shape} to "
+                             f"{out.shape}.")
+        return replace_forward(x, torch.as_tensor(out.astype(arr.dtype, copy=False),
+                                                  device=x.device))
 
 
 def _front_module(step, backward, steepness, top_u):

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-__all__ = ["ImageLayout", "check_backward", "float_input", "replace_forward"]
+__all__ = ["ImageLayout", "bpda_forward", "check_backward", "float_input", "replace_forward"]
 
 
 def check_backward(backward, allowed, owner):
@@ -42,6 +42,16 @@ def replace_forward(x, value):
     """`value` in the forward pass, the identity of `x` in the backward pass
     (BPDA's straight-through identity). `value` must have `x`'s shape."""
     return _Replace.apply(x, value.detach())
+
+
+def bpda_forward(layout, est, nchw):
+    """BPDA for an image estimator's twin: ``est.transform`` of the NCHW batch
+    (through `layout`'s NumPy layout) forward, the identity backward."""
+    out = est.transform(layout.numpy_input(nchw))
+    n, _, h, w = nchw.shape
+    out = torch.as_tensor(np.ascontiguousarray(layout.numpy_output(out, n, h, w)),
+                          device=nchw.device)
+    return replace_forward(nchw, out)
 
 
 class ImageLayout:
