@@ -63,6 +63,14 @@ def openmp_flags():
     return flags, flags
 
 
+#: Flags of the CBPDN kernels: reassociation lets the loops and their partial
+#: sums vectorise (as Numba's fastmath would); no assumption about NaN or
+#: infinity is made, so invalid values still propagate.
+REASSOCIATE = [] if sys.platform == "win32" else [
+    "-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros", "-fassociative-math",
+    "-ffp-contract=fast"]
+
+
 def extensions():
     omp_compile, omp_link = openmp_flags()
     common = dict(
@@ -93,6 +101,11 @@ def extensions():
             "sparsetools._lib._topt",
             sources=["sparsetools/_lib/_topt.pyx", os.path.join(CSRC, "topt.c")],
             **common,
+        ),
+        Extension(
+            "sparsetools._lib._cbpdn",
+            sources=["sparsetools/_lib/_cbpdn.pyx", os.path.join(CSRC, "cbpdn.c")],
+            **dict(common, extra_compile_args=common["extra_compile_args"] + REASSOCIATE),
         ),
         Extension(
             "sparsetools._lib._learning",

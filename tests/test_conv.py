@@ -1,7 +1,12 @@
 """Convolutional BPDN: agreement with SPORCO, optimality, layouts and errors."""
+import warnings
+
 import numpy as np
 import pytest
 import skimage.data
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.exceptions import ConvergenceWarning
 from skimage.transform import downscale_local_mean
 
 from sparsetools.convolutional import (conv_bpdn, conv_bpdn_objective, conv_reconstruct,
@@ -252,6 +257,134 @@ def test_bad_arrays():
         conv_bpdn(np.zeros((8, 8)), f, alpha="0.1")
     with pytest.raises(ValueError, match="maps but there are"):
         conv_reconstruct(np.zeros((8, 8, 3)), f)
+
+
+def _circulant(filters, grid):
+    """The matrix of z -> sum_i f_i * z_i (circular), codes (h, w, m) flattened."""
+    h, w = grid
+    cols = []
+    for idx in range(h * w * filters.shape[0]):
+        z = np.zeros(h * w * filters.shape[0])
+        z[idx] = 1.0
+        cols.append(_np_reconstruct(z.reshape(h, w, -1), filters).ravel())
+    return np.array(cols).T
+
+
+def test_rank_deficient_nonnegative_least_squares():
+    """alpha 0 with more unknowns than pixels (a case the fuzz test found):
+    SPORCO's residual balancing drove rho to 1e-28 and stopped at 47x the
+    optimum; bounded rho reaches scipy's NNLS optimum."""
+    from scipy.optimize import nnls
+
+    image = np.array([0.12573022, -0.13210486, 0.64042264, 0.10490011, -0.5356694])[:, None]
+    filters = np.array([[0.36159506, 1.304, 0.94708097, -0.70373523, -1.2654215],
+                        [-0.62327445, 0.04132598, -2.3250308, -0.21879166, -1.245911],
+                        [-0.7322674, -0.544259, -0.31630015, 0.41163054, 1.0425134]])[..., None]
+    _, residual = nnls(_circulant(filters, image.shape), image.ravel())
+    for dtype in (np.float32, np.float64):
+        codes = conv_bpdn(image.astype(dtype), filters.astype(dtype), alpha=0.0, positive=True,
+                          max_iter=2000, tol=1e-6)
+        assert codes.min() >= 0
+        value = conv_bpdn_objective(image, filters, codes, 0.0)
+        assert value <= 0.5 * residual ** 2 + 1e-4 * float((image ** 2).sum()), dtype
+
+
+def test_zero_codes_when_alpha_exceeds_every_correlation(camera_hp):
+    """alpha >= max |D^T s| makes zero the exact solution: returned at once
+    (ADMM would raise rho without bound there); just below, codes appear."""
+    f = _gray_filters(8)
+    corr = _np_correlations(camera_hp, f)
+    codes, info = conv_bpdn(camera_hp, f, alpha=np.abs(corr).max(), return_info=True)
+    assert not codes.any() and info["n_iter"][0] == 0 and info["converged"][0]
+    codes = conv_bpdn(camera_hp, f, alpha=0.99 * np.abs(corr).max(), max_iter=50, tol=0)
+    assert codes.any()
+    pos, info = conv_bpdn(camera_hp, f, alpha=corr.max(), positive=True, return_info=True)
+    assert not pos.any() and info["n_iter"][0] == 0
+
+
+def _np_correlations(image, filters):
+    """D^T s: the correlation of the image with each filter (circular)."""
+    out = np.zeros(image.shape + (filters.shape[0],))
+    for i in range(filters.shape[0]):
+        for a in range(filters.shape[1]):
+            for b in range(filters.shape[2]):
+                out[..., i] += filters[i, a, b] * np.roll(image, (-a, -b), axis=(0, 1))
+    return out
+
+
+def test_large_images_are_solved_as_if_scaled_into_unit_range(camera_hp):
+    """SPORCO's rho rules assume signals within [-1, 1]; beyond, they apply to
+    the image scaled into that range, so scaling image and alpha by 2^10
+    scales the codes by 2^10 (bitwise: powers of two are exact)."""
+    f = _gray_filters(8)
+    s = camera_hp / np.abs(camera_hp).max()
+    small, info_s = conv_bpdn(s, f, alpha=0.1, max_iter=60, tol=0, return_info=True)
+    big, info_b = conv_bpdn(1024.0 * s, f, alpha=102.4, max_iter=60, tol=0, return_info=True)
+    np.testing.assert_allclose(big, 1024.0 * small, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(info_b["rho"], info_s["rho"], rtol=1e-9)
+
+
+@st.composite
+def _cbpdn_problems(draw):
+    """Small CBPDN problems of any layout the API takes, with values from
+    1e-6 to 1e6 and degenerate filters (zero, constant, repeated)."""
+    color = draw(st.booleans())
+    n_ch = draw(st.integers(2, 3)) if color else 1
+    h, w = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    fh, fw = draw(st.integers(1, h)), draw(st.integers(1, w))
+    n_filters = draw(st.integers(1, 5))
+    batch = draw(st.sampled_from([None, 1, 3]))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    scale = 10.0 ** draw(st.integers(-6, 6))
+    seed = draw(st.integers(0, 2 ** 16))
+    rng = np.random.default_rng(seed)
+    shape = ((batch,) if batch else ()) + (h, w) + ((n_ch,) if color else ())
+    images = (scale * rng.standard_normal(shape)).astype(dtype)
+    filters = rng.standard_normal((n_filters, fh, fw) + ((n_ch,) if color else ()))
+    kind = draw(st.sampled_from(["random", "zero", "constant", "repeated"]))
+    if kind == "zero":
+        filters[0] = 0.0
+    elif kind == "constant":
+        filters[0] = 1.0
+    elif kind == "repeated":
+        filters[-1] = filters[0]
+    alpha = draw(st.sampled_from([0.0, 1e-3, 0.1, 1.0, 10.0])) * scale
+    return (images, filters.astype(dtype), alpha, draw(st.booleans()),
+            draw(st.sampled_from(["circular", "zero"])), draw(st.sampled_from([None, 2])))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_cbpdn_problems())
+def test_fuzz_codes_are_finite_and_shaped(problem):
+    """The compiled steps on any valid problem: finite codes of the right
+    shape and dtype, non-negative when asked, zero for zero images, and an
+    objective no worse than the zero codes' once converged."""
+    images, filters, alpha, positive, boundary, n_jobs = problem
+    before = images.copy(), filters.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        codes, info = conv_bpdn(images, filters, alpha=alpha, positive=positive,
+                                boundary=boundary, n_jobs=n_jobs, max_iter=300, tol=1e-4,
+                                return_info=True)
+    np.testing.assert_array_equal(images, before[0])
+    np.testing.assert_array_equal(filters, before[1])
+    color = filters.ndim == 4
+    single = images.ndim == (3 if color else 2)
+    grid = images.shape[-3:-1] if color else images.shape[-2:]
+    if boundary == "zero":
+        grid = (grid[0] + filters.shape[1] - 1, grid[1] + filters.shape[2] - 1)
+    lead = () if single else images.shape[:1]
+    assert codes.shape == lead + tuple(grid) + (filters.shape[0],)
+    assert codes.dtype == images.dtype
+    assert np.all(np.isfinite(codes))
+    if positive:
+        assert np.all(codes >= 0)
+    zero = codes * 0
+    f = np.atleast_1d(conv_bpdn_objective(images, filters, codes, alpha, boundary=boundary))
+    f0 = np.atleast_1d(conv_bpdn_objective(images, filters, zero, alpha, boundary=boundary))
+    done = info["converged"]
+    # the stopping rule is relative: 1e-4 of the problem's own scale
+    assert np.all(f[done] <= f0[done] * (1 + 1e-3) + 1e-12), (f, f0, info)
 
 
 # --------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""Convolutional basis pursuit denoising (CBPDN) by ADMM in the Fourier domain."""
+"""Convolutional basis pursuit denoising (CBPDN) by ADMM in the Fourier domain.
+
+The iteration's two fused steps are C kernels (``csrc/cbpdn.h`` says what
+they compute, on the variable ``V = a X + (1 - a) Y + U``); this module holds
+the loop, the FFTs (``scipy.fft``), the residuals, ``rho`` and the threads.
+"""
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -16,9 +21,9 @@ from sparsetools.utils._validation import check_bool, check_float, check_int
 __all__ = ["conv_bpdn", "conv_reconstruct", "conv_bpdn_objective"]
 
 #: Bytes of code maps per task of the space-domain step (a few maps of a
-#: large image, all maps of a small one): they stay in cache between the
-#: inverse FFT, the y-step and the forward FFT.
-_CHUNK_BYTES = 2 << 20
+#: large image, all maps of a small one): they stay in a core's cache between
+#: the inverse FFT, the y-step and the forward FFT.
+_CHUNK_BYTES = 1 << 20
 
 
 #: Iterations during which rho is balanced; fixed afterwards, which keeps
@@ -27,10 +32,17 @@ _CHUNK_BYTES = 2 << 20
 _ADAPT_ITER = 100
 
 
-def _numba():
-    from sparsetools._numba import _cbpdn
+def _kernels():
+    from sparsetools._lib import _cbpdn
 
     return _cbpdn
+
+
+#: Bounds of the adaptive rho, relative to the scale of D^H D (OSQP bounds
+#: its rho to [1e-6, 1e6] the same way). SPORCO has none, and on rank-deficient
+#: problems (alpha 0, or more unknowns than pixels) its residual balancing can
+#: drive rho to 1e-28, where the iterates stop moving far from the optimum.
+_RHO_RANGE = (1e-6, 1e6)
 
 
 def _rsdl_target(alpha):
@@ -49,16 +61,19 @@ class _Problem:
         n_ch, n_filters = self.df.shape[:2]
         self.n_freq = self.df.shape[2] * self.df.shape[3]
         self.df = self.df.reshape(n_ch, n_filters, self.n_freq)
-        self.gram = np.empty((self.n_freq, n_ch, n_ch), dtype=self.df.dtype)
-        _numba().channel_gram(self.df, self.gram)
+        # D_f D_f^H per frequency, (n_freq, c, c)
+        self.gram = np.ascontiguousarray(np.einsum("rmf,kmf->frk", self.df, self.df.conj()))
+        # the scale of D^H D (its mean eigenvalue sum over frequencies), which
+        # bounds the adaptive rho
+        scale = float(np.einsum("fcc->f", self.gram).real.mean()) / n_ch
+        self.rho_range = (_RHO_RANGE[0] * scale, _RHO_RANGE[1] * scale)
         self.alpha = alpha
-        self.rho0 = 50.0 * alpha + 1.0 if rho is None else rho
+        self.rho = rho
         self.relax = relaxation
         self.adaptive = adaptive_rho
         self.positive = positive
         self.max_iter = max_iter
         self.tol = tol
-        self.xi = _rsdl_target(alpha)
 
     def solve(self, image, workers, pool):
         """ADMM for one image ``(c, h, w)`` on the grid; returns the code maps
@@ -70,7 +85,7 @@ class _Problem:
         their new ``Y``, so that those maps stay in cache. The tasks' norms
         are added in map order: the result does not depend on the threads.
         """
-        nb = _numba()
+        kern = _kernels()
         h, w = self.grid
         n_ch, n_filters, n_freq = self.df.shape
         dtype = image.dtype
@@ -78,50 +93,82 @@ class _Problem:
         s[:, :image.shape[1], :image.shape[2]] = image
         sf = np.ascontiguousarray(_fft.rfft2(s, workers).reshape(n_ch, n_freq))
         y = np.zeros((n_filters, h * w), dtype=dtype)
+        alpha_s = self._scaled_alpha(s)
+        rho = 50.0 * alpha_s + 1.0 if self.rho is None else self.rho
+        if self._zero_is_optimal(sf, workers):
+            return y.reshape(n_filters, h, w), (0, rho, 0.0, 0.0)
         v_prev = np.zeros((n_filters, h * w), dtype=dtype)
         yf = np.zeros((n_filters, n_freq), dtype=self.df.dtype)
         vf = np.zeros((n_filters, n_freq), dtype=self.df.dtype)
+        # the kernels see complex arrays as interleaved real views
+        df_r, gram_r, sf_r = self.df.view(dtype), self.gram.view(dtype), sf.view(dtype)
+        yf_r, vf_r = yf.view(dtype), vf.view(dtype)
         wf = w // 2 + 1
         per = max(1, _CHUNK_BYTES // (h * w * dtype.itemsize))
         map_tasks = _chunks(n_filters, per)
         f_tasks = _chunks(n_freq, -(-n_freq // (1 if pool is None else workers)))
-        rho, inv_rsf = self.rho0, 1.0
+        xi = _rsdl_target(alpha_s)
+        inv_rsf = 1.0
         r = s_ = np.inf
 
         def maps(m0, m1):
             v = _fft.irfft2(vf[m0:m1].reshape(m1 - m0, h, wf), (h, w)).reshape(m1 - m0, -1)
             v = np.ascontiguousarray(v, dtype=dtype)
-            norms = [nb.ystep(v[i], v_prev[m], y[m], self.alpha / rho, inv_rsf, self.relax,
-                              self.positive, 0, h * w)
-                     for i, m in enumerate(range(m0, m1))]
+            norms = kern.ystep(v, v_prev[m0:m1], y[m0:m1], self.alpha / rho, inv_rsf,
+                               self.relax, self.positive)
             yf[m0:m1] = _fft.rfft2_sparse(y[m0:m1].reshape(m1 - m0, h, w)).reshape(
                 m1 - m0, n_freq)
-            return np.sum(norms, axis=0)
+            return norms
+
+        def xstep(f0, f1):
+            work = np.empty(kern.work_size(n_ch), dtype=dtype)
+            kern.xstep(df_r, gram_r, sf_r, yf_r, vf_r, rho, inv_rsf, self.relax, f0, f1,
+                       work)
 
         k = 0
         for k in range(1, self.max_iter + 1):
-            _run(pool, lambda a, b: nb.xstep(self.df, self.gram, sf, yf, vf, rho, inv_rsf,
-                                             self.relax, a, b), f_tasks)
+            _run(pool, xstep, f_tasks)
             sx, sr, sy, ss, su = np.sum(_run(pool, maps, map_tasks), axis=0)
             # SPORCO's normalised residuals, rho of this iteration
             rn = max(np.sqrt(sx), np.sqrt(sy)) or 1.0
             sn = rho * np.sqrt(su) or 1.0
             r = np.sqrt(sr) / rn
             s_ = rho * np.sqrt(ss) / sn
-            rsf = self._rho_factor(k - 1, r, s_)
+            rsf = self._rho_factor(k - 1, r, s_, xi)
+            if rsf != 1.0:
+                rsf = min(max(rho * rsf, self.rho_range[0]), self.rho_range[1]) / rho
             rho *= rsf
             inv_rsf = 1.0 / rsf
             if r < self.tol and s_ < self.tol:
                 break
         return y.reshape(n_filters, h, w), (k, rho, r, s_)
 
-    def _rho_factor(self, k, r, s):
+    def _scaled_alpha(self, s):
+        """alpha relative to the image's peak when that exceeds 1: SPORCO's
+        rules for rho (its start ``50 alpha + 1``, Wohlberg 2015 sec. VI, and
+        its residual-ratio target) are meant for signals within [-1, 1], and
+        this applies them to the signal scaled into that range (ADMM's
+        iterates are otherwise scale-equivariant)."""
+        return self.alpha / max(1.0, float(np.abs(s).max()))
+
+    def _zero_is_optimal(self, sf, workers):
+        """Whether all-zero codes solve the problem: every correlation of the
+        image with a filter (``D^T s``, the negative gradient at zero) is
+        within alpha (above -alpha not required with `positive`). ADMM would
+        otherwise balance its residuals there by raising rho without bound."""
+        h, w = self.grid
+        corr = (self.df.conj() * sf[:, None, :]).sum(axis=0)
+        corr = _fft.irfft2(corr.reshape(-1, h, w // 2 + 1), (h, w), workers)
+        peak = corr.max() if self.positive else np.abs(corr).max()
+        return bool(peak <= self.alpha)
+
+    def _rho_factor(self, k, r, s, xi):
         """Residual balancing (Boyd et al. 2010 sec. 3.4.1, Wohlberg 2015),
         with SPORCO's defaults: every iteration, ratio 1.2, automatic scaling
         capped at 1000."""
         if not self.adaptive or k == 0 or k >= _ADAPT_ITER:
             return 1.0
-        xi, mu, tau = self.xi, 1.2, 1000.0
+        mu, tau = 1.2, 1000.0
         if s == 0.0 or r == 0.0:
             mult = tau
         else:
@@ -179,7 +226,10 @@ def conv_bpdn(images, filters, *, alpha, max_iter=500, tol=1e-3, rho=None, relax
         (SPORCO's ``RelStopTol``) fall below `tol`; 0 runs `max_iter`
         iterations.
     rho : float or None, default=None
-        Initial ADMM penalty; None gives SPORCO's ``50 alpha + 1``.
+        Initial ADMM penalty; None gives SPORCO's ``50 alpha + 1`` for
+        images within [-1, 1], and ``50 alpha / max|s| + 1`` for an image
+        ``s`` beyond (the same rule on the image scaled into [-1, 1], as is
+        the target ratio of the residual balancing).
     relaxation : float, default=1.8
         Over-relaxation parameter, in (0, 2).
     adaptive_rho : bool, default=True
