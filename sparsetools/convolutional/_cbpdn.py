@@ -39,7 +39,7 @@ def _kernels():
 
 
 #: Bounds of the adaptive rho, relative to the scale of D^H D (OSQP bounds
-#: its rho to [1e-6, 1e6] the same way). SPORCO has none, and on rank-deficient
+#: its rho to [1e-6, 1e6] after scaling its data). SPORCO has none, and on rank-deficient
 #: problems (alpha 0, or more unknowns than pixels) its residual balancing can
 #: drive rho to 1e-28, where the iterates stop moving far from the optimum.
 _RHO_RANGE = (1e-6, 1e6)
@@ -63,8 +63,9 @@ class _Problem:
         self.df = self.df.reshape(n_ch, n_filters, self.n_freq)
         # D_f D_f^H per frequency, (n_freq, c, c)
         self.gram = np.ascontiguousarray(np.einsum("rmf,kmf->frk", self.df, self.df.conj()))
-        # the scale of D^H D (its mean eigenvalue sum over frequencies), which
-        # bounds the adaptive rho
+        # the scale of D^H D: trace(D_f D_f^H) per channel, averaged over the
+        # frequencies (about the filters' summed squared norms); it bounds
+        # the adaptive rho
         scale = float(np.einsum("fcc->f", self.gram).real.mean()) / n_ch
         self.rho_range = (_RHO_RANGE[0] * scale, _RHO_RANGE[1] * scale)
         self.alpha = alpha
@@ -204,9 +205,16 @@ def conv_bpdn(images, filters, *, alpha, max_iter=500, tol=1e-3, rho=None, relax
     the Sherman-Morrison formula at every frequency (Woodbury with a
     ``c x c`` solve for ``c``-channel filters), over-relaxation, soft
     thresholding, and SPORCO's residual balancing of ``rho``. The iterates
-    are those of ``sporco.admm.cbpdn.ConvBPDN`` with its default options;
-    each iteration takes one inverse real FFT of the maps and one forward FFT
-    that skips their rows of zeros.
+    are those of ``sporco.admm.cbpdn.ConvBPDN`` with its default options
+    for images within [-1, 1]; each iteration takes one inverse real FFT of
+    the maps and one forward FFT that skips their rows of zeros. Three
+    safeguards differ from SPORCO, each for a case where its rule fails:
+    when ``alpha`` is at least every correlation ``|D^T s|`` the zero codes
+    are optimal and returned at once (``n_iter`` 0); ``rho``'s rules take
+    ``alpha`` relative to the image's peak when that exceeds 1; and the
+    adaptive ``rho`` stays within ``[1e-6, 1e6]`` times the mean over the
+    frequencies of ``trace(D_f D_f^H)`` per channel (about the filters'
+    summed squared norms).
 
     Parameters
     ----------
