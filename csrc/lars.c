@@ -10,6 +10,11 @@
 #include "st_status.h"
 #include "templating.h"
 
+/* An atom joins only if its squared distance to the active span is above
+ * this many times eps (||d_j|| + sum_t |b_t| ||d_t||)^2, the rounding error
+ * of that distance (see lars_dependent_ in lars.template.c). */
+#define ST_LARS_DEPENDENCE 3
+
 ptrdiff_t st_lars_workspace_size(ptrdiff_t n_atoms, ptrdiff_t max_active)
 {
     /* e, d, nrm2, tmp (4 n), W (max_active n), LT (max_active^2), z, v, sgn,
@@ -23,21 +28,25 @@ ptrdiff_t st_lars_workspace_size(ptrdiff_t n_atoms, ptrdiff_t max_active)
 #define SQRT sqrt
 #define HUGE_VALUE DBL_MAX
 #define TINY_VALUE DBL_MIN
+#define EPS_VALUE DBL_EPSILON
 #include "lars.template.c"
 #undef TYPE
 #undef ITYPE
 #undef SQRT
 #undef HUGE_VALUE
 #undef TINY_VALUE
+#undef EPS_VALUE
 
 #define TYPE float
 #define ITYPE int32_t
 #define SQRT sqrtf
 #define HUGE_VALUE FLT_MAX
 #define TINY_VALUE FLT_MIN
+#define EPS_VALUE FLT_EPSILON
 #include "lars.template.c"
 #undef TYPE
 #undef ITYPE
 #undef SQRT
 #undef HUGE_VALUE
 #undef TINY_VALUE
+#undef EPS_VALUE

@@ -18,9 +18,12 @@
  * and v = L^{-1} s_A (L the Cholesky factor of G_AA); e, d, z and v change
  * only when the active set does, by one row of W.  A join costs one new row
  * (O(n_atoms |A|)); a leave rebuilds the rows of the remaining atoms.
- * Atoms numerically in the span of the active set never join (see
- * st_dependence_thresholds_*).  The final coefficients come from the
- * Cholesky factor: a_A = L^{-T} (z - lambda v).
+ * Atoms numerically in the span of the active set never join: their squared
+ * distance to it must pass st_dependence_thresholds_* and, for the atom about
+ * to join, its own rounding error, which grows with the coefficients of its
+ * projection on the active atoms (lars_dependent_ in lars.template.c).
+ * The final coefficients come from the Cholesky factor:
+ * a_A = L^{-T} (z - lambda v).
  */
 #ifndef SPARSETOOLS_LARS_H
 #define SPARSETOOLS_LARS_H

@@ -290,6 +290,38 @@ ST_INLINE void CAT(lars_backsub_, TYPE)(const TYPE *LT, ptrdiff_t m,
     }
 }
 
+/* Whether atom j, the winner of a join search, is numerically in the span of
+ * the s active atoms although its squared distance nrm2[j] passed the plain
+ * threshold.  nrm2[j] is the Schur complement G_jj - |L^{-1} g_Aj|^2, and the
+ * Gram-Schmidt rows it comes from are a backward-stable Cholesky
+ * factorisation: its rounding error is of the order of
+ * eps (||d_j|| + sum_t |b_t| ||d_t||)^2, b = L^{-T} L^{-1} g_Aj the
+ * coefficients of atom j's projection on the active atoms.  With a small
+ * pivot among the active atoms these coefficients are large, the error can
+ * pass the plain threshold (1000 eps ||d_j||^2), and an atom in the active
+ * span would join on a pivot and a residual correlation that are both
+ * rounding noise: the codes became garbage (found by the fuzz test: atoms
+ * 1e16 apart in scale, repeated and near-parallel, alpha = 0).  Costs one
+ * back-substitution per join; buf holds s scalars. */
+ST_INLINE int CAT(lars_dependent_, TYPE)(const TYPE *W, const TYPE *LT,
+                                         const TYPE *gdiag, const TYPE *nrm2,
+                                         const ptrdiff_t *support, ptrdiff_t n,
+                                         ptrdiff_t m, ptrdiff_t s, ptrdiff_t j,
+                                         TYPE *buf)
+{
+    ptrdiff_t t;
+    TYPE scale = SQRT(gdiag[j]);
+    for (t = 0; t < s; ++t) {
+        buf[t] = W[t * n + j]; /* L^{-1} g_Aj */
+    }
+    CAT(lars_backsub_, TYPE)(LT, m, s, buf, buf, NULL, NULL);
+    for (t = 0; t < s; ++t) {
+        const TYPE b = buf[t] < 0 ? -buf[t] : buf[t];
+        scale += b * SQRT(gdiag[support[t]]);
+    }
+    return !(nrm2[j] > ST_LARS_DEPENDENCE * EPS_VALUE * scale * scale);
+}
+
 ST_HOT_CLONES
 int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
                         const TYPE *thresh, ptrdiff_t n_atoms, TYPE *corr,
@@ -365,7 +397,18 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
                 t_drop = t;
             }
         }
-        /* the join search at lam ran with the last update (lars_add_) */
+        /* the join search at lam ran with the last update (lars_add_); an
+         * atom it found that is numerically in the active span is barred
+         * (nrm2 0, which only a leave, rebuilding nrm2, undoes) and the
+         * search runs again */
+        while (s < m && j_join >= 0 &&
+               CAT(lars_dependent_, TYPE)(W, LT, gdiag, nrm2, support, n, m,
+                                          s, j_join, tmp)) {
+            nrm2[j_join] = 0;
+            j_join = CAT(lars_join_, TYPE)(e, d, nrm2, thresh, n, lam,
+                                           positive, just_left, left_sign,
+                                           &bn, &bd);
+        }
         if (s < m && j_join >= 0) {
             lam_join = bn / bd;
         } else {

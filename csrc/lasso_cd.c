@@ -18,15 +18,19 @@ ptrdiff_t st_lasso_cd_workspace_size(ptrdiff_t n_atoms)
 #define TYPE double
 #define SQRT sqrt
 #define EPSILON DBL_EPSILON
+#define TINY_VALUE DBL_MIN
 #include "lasso_cd.template.c"
 #undef TYPE
 #undef SQRT
 #undef EPSILON
+#undef TINY_VALUE
 
 #define TYPE float
 #define SQRT sqrtf
 #define EPSILON FLT_EPSILON
+#define TINY_VALUE FLT_MIN
 #include "lasso_cd.template.c"
 #undef TYPE
 #undef SQRT
 #undef EPSILON
+#undef TINY_VALUE

@@ -10,8 +10,13 @@
  * The loop stops when the duality gap is at most tol times the objective
  * (so the objective is within a factor 1 + tol of the optimum) plus the
  * rounding error of ||x||^2 / 2, or after max_iter rounds (then *converged
- * is 0).  Atoms with a zero norm are
- * never used.
+ * is 0).  Atoms whose squared norm is below DBL_MIN / DBL_EPSILON
+ * (FLT_MIN / FLT_EPSILON) are never used: their Gram entries are zero or
+ * subnormal, with too few bits left to be consistent (the 2 x 2 block of two
+ * parallel such atoms can come out indefinite, and the sweeps then diverge
+ * to inf and NaN).  The callers scale the dictionary so that its largest
+ * entry is in [0.5, 1): these are atoms some 1e146 (1e16 in float) times
+ * smaller than the largest one.
  *
  * The duality gap uses the dual point nu = s r, r = x - a D the residual and
  * s = min(1, lambda / max_i |(D r)_i|) (max_i (D r)_i when positive), all in

@@ -1,5 +1,10 @@
 /* Coordinate-descent lasso kernel, written once for TYPE in {float, double}.
- * Included by lasso_cd.c with TYPE and SQRT defined; see lasso_cd.h. */
+ * Included by lasso_cd.c with TYPE, SQRT, EPSILON and TINY_VALUE defined; see
+ * lasso_cd.h. */
+
+/* The smallest squared atom norm used: below it the Gram entries of the atom
+ * lose precision to underflow (see lasso_cd.h). */
+#define CD_GDIAG_MIN (TINY_VALUE / EPSILON)
 
 /* The minimiser of the lasso objective along coordinate j. */
 ST_INLINE TYPE CAT(cd_coordinate_, TYPE)(TYPE r, TYPE gjj, TYPE lambda,
@@ -29,7 +34,7 @@ ST_INLINE TYPE CAT(cd_gap_, TYPE)(const TYPE *corr, const TYPE *a,
         ca += corr[i] * a[i];
         aq += a[i] * q[i];
         l1 += a[i] < 0 ? -a[i] : a[i];
-        if (gdiag[i] > 0 && m > dmax) {
+        if (gdiag[i] >= CD_GDIAG_MIN && m > dmax) {
             dmax = m;
         }
         gmax = gdiag[i] > gmax ? gdiag[i] : gmax;
@@ -86,7 +91,7 @@ int CAT(st_lasso_cd_, TYPE)(const TYPE *gram, const TYPE *gdiag,
         /* 1. every atom, q exact everywhere: atoms may enter */
         for (j = 0; j < n; ++j) {
             const TYPE gjj = gdiag[j];
-            if (gjj > 0) {
+            if (gjj >= CD_GDIAG_MIN) {
                 const TYPE r = corr[j] - q[j] + gjj * a[j];
                 const TYPE delta =
                     CAT(cd_coordinate_, TYPE)(r, gjj, lambda, positive) - a[j];
@@ -169,3 +174,4 @@ int CAT(st_lasso_cd_, TYPE)(const TYPE *gram, const TYPE *gdiag,
     *n_selected = n_active;
     return ST_OK;
 }
+#undef CD_GDIAG_MIN

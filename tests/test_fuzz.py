@@ -9,7 +9,7 @@ ValueError / TypeError; it must never crash, hang or return garbage.
 import warnings
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.exceptions import ConvergenceWarning
@@ -182,8 +182,40 @@ def lasso_problems(draw):
     return X, D, float(alpha), positive, method, n_jobs
 
 
+def _near_dependent_lasso_problem(d_2_9, d_9_0):
+    """Falsifying examples of the LARS dependence test (alpha = 0, float64).
+
+    Signals of 2.8e15, a rank-4 dictionary of entries 2.2e16: repeated
+    atoms, near-parallel ones and one with a small pivot. The last signal is
+    atom 8 (over 8). The homotopy reached the zero residual, then followed
+    rounding noise and let atom 15, in the span of the active atoms {8, 2, 9,
+    0}, join on a squared distance of noise just above 1000 eps: codes with a
+    KKT violation of 0.26 and, with the second dictionary, an objective 23
+    times that of the zero code.
+    """
+    v = float.fromhex("0x1.3a0b8aac0761ap+51")
+    X = np.full((9, 10), v)
+    X[8, 9] = 0.0
+    D = np.full((16, 10), 8 * v)
+    D[0, 0] = D[2, 0] = D[8, 9] = D[15, 7] = 0.0
+    D[2, 7] = float.fromhex("0x1.20dd3387278afp+54")
+    D[2, 9] = float.fromhex(d_2_9)
+    D[9, 0] = float.fromhex(d_9_0)
+    return X, D, 0.0, False, "lars", None
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lasso_problems())
+@example(_near_dependent_lasso_problem("-0x1.e2b99ea00d51ep+52", "-0x1.13e07fe2a6773p+53"))
+@example(_near_dependent_lasso_problem("-0x1.e2b99ea00d522p+54", "-0x1.09f03ff1533a4p+52"))
+# Coordinate descent, float32: two parallel atoms 1e22 times smaller than the
+# largest, whose Gram entries are subnormal (an indefinite 2 x 2 block): the
+# sweeps diverged to NaN codes.
+@example((np.ones((1, 11), np.float32),
+          np.array([[2.0 ** 73] + [0.0] * 10, [0.0] * 11, [0.0] * 11,
+                    [0.0] * 5 + [1.5] + [0.0] * 5, [0.0] * 5 + [1.0] + [0.0] * 5],
+                   dtype=np.float32),
+          0.0, False, "cd", None))
 def test_lasso_returns_valid_codes_or_raises(problem):
     X, D, alpha, positive, method, n_jobs = problem
     X_before, D_before = X.copy(), D.copy()
