@@ -108,6 +108,12 @@ def extensions():
             **dict(common, extra_compile_args=common["extra_compile_args"] + REASSOCIATE),
         ),
         Extension(
+            "sparsetools._lib._conv_dict",
+            sources=["sparsetools/_lib/_conv_dict.pyx", os.path.join(CSRC, "conv_dict.c")],
+            **dict(common, extra_compile_args=common["extra_compile_args"] + REASSOCIATE
+                   + ([] if sys.platform == "win32" else ["-fopenmp-simd"])),
+        ),
+        Extension(
             "sparsetools._lib._learning",
             sources=["sparsetools/_lib/_learning.pyx",
                      os.path.join(CSRC, "dict_update.c"),

@@ -3,6 +3,7 @@ update in the Fourier domain, over mini-batches of image tiles."""
 import numpy as np
 import scipy.fft as sfft
 
+from sparsetools._lib import _conv_dict
 from sparsetools.convolutional._cbpdn import conv_bpdn, conv_bpdn_objective
 from sparsetools.convolutional._layout import check_images
 from sparsetools.image._patches import _pair
@@ -35,15 +36,27 @@ class _FilterUpdate:
     Z_kf^H S_kf`` (``m x c``) summarise every tile seen, so memory does not
     grow with the number of images. Channels decouple: the codes are shared
     across them.
+
+    The per-frequency linear algebra runs in C (csrc/conv_dict.c): the rank-k
+    update of ``A_f`` and ``b_f``, one Cholesky factorisation of ``A_f +
+    sigma I`` per batch and two triangular solves per ADMM iteration. ``A``
+    and ``b`` are kept in its blocked layout (lower triangle of ``A_f`` only,
+    frequencies innermost in blocks of ``_conv_dict.BLOCK``);
+    :meth:`dense_statistics` returns them as plain complex arrays.
     """
 
-    def __init__(self, filters, tile):
+    def __init__(self, filters, tile, n_threads=1):
         m, c = filters.shape[:2]
         self.tile = tile
         self.support = filters.shape[2:]
         self.n_freq = tile[0] * (tile[1] // 2 + 1)
-        self.A = np.zeros((self.n_freq, m, m), dtype=np.complex128)
-        self.b = np.zeros((self.n_freq, m, c), dtype=np.complex128)
+        self.n_threads = n_threads
+        block = _conv_dict.BLOCK
+        n_blocks = -(-self.n_freq // block)
+        self.A = np.zeros((n_blocks, m * (m + 1) // 2, 2, block))
+        self.b = np.zeros((n_blocks, m, c, 2, block))
+        self.L = np.empty_like(self.A)
+        self._diag = np.arange(1, m + 1) * np.arange(2, m + 2) // 2 - 1   # (r, r) packed
         self.g = np.zeros((m, c) + tile)
         self.g[..., :self.support[0], :self.support[1]] = filters
         self.h = np.zeros_like(self.g)
@@ -53,33 +66,66 @@ class _FilterUpdate:
         """Add the statistics of a batch: codes ``(k, m, th, tw)``, tiles
         ``(k, c, th, tw)``; earlier statistics are scaled by `weight`."""
         k, m = codes.shape[:2]
-        zf = sfft.rfft2(codes.astype(np.float64)).reshape(k, m, -1).transpose(2, 0, 1)
+        zf = sfft.rfft2(codes.astype(np.float64)).reshape(k, m, -1)
         sf = sfft.rfft2(tiles.astype(np.float64)).reshape(k, tiles.shape[1], -1)
-        sf = sf.transpose(2, 0, 1)                                        # (f, k, c)
-        zh = np.conj(zf).transpose(0, 2, 1)                               # (f, m, k)
-        self.A *= weight
-        self.b *= weight
-        self.A += zh @ zf
-        self.b += zh @ sf
+        _conv_dict.accumulate(_real_view(zf), _real_view(sf), self.A, self.b, weight,
+                              self.n_threads)
+
+    def factor(self, sigma):
+        """Cholesky factors of ``A_f + sigma I``, kept for :meth:`apply`."""
+        if _conv_dict.factor(self.A, self.L, sigma, self.n_threads):
+            raise np.linalg.LinAlgError(
+                "the filter update's system A_f + sigma I is not positive definite "
+                "(non-finite statistics?)")
+
+    def apply(self, rhs):
+        """``(A_f + sigma I)^-1 (b_f + sigma rhs_f)`` per frequency with the
+        last :meth:`factor`; rhs ``(m, c, n_freq)`` complex, overwritten by
+        the result (returned) when C-contiguous complex128."""
+        rhs = np.ascontiguousarray(rhs, dtype=np.complex128)
+        view = rhs.view(np.float64)
+        _conv_dict.solve(self.L, self.b, view, view, self.sigma, self.n_threads)
+        return rhs
+
+    def dense_statistics(self):
+        """``A`` ``(n_freq, m, m)`` (Hermitian, both triangles) and ``b``
+        ``(n_freq, m, c)``, complex."""
+        n_blocks, _, _, block = self.A.shape
+        m, c = self.b.shape[1:3]
+        packed = self.A[:, :, 0] + 1j * self.A[:, :, 1]              # (blocks, P, B)
+        packed = packed.transpose(0, 2, 1).reshape(n_blocks * block, -1)[:self.n_freq]
+        rows, cols = np.tril_indices(m)
+        A = np.zeros((self.n_freq, m, m), dtype=np.complex128)
+        A[:, rows, cols] = packed
+        A[:, cols, rows] = np.conj(packed)
+        b = self.b[:, :, :, 0] + 1j * self.b[:, :, :, 1]             # (blocks, m, c, B)
+        b = b.transpose(0, 3, 1, 2).reshape(n_blocks * block, m, c)[:self.n_freq]
+        return A, b
 
     def solve(self, n_iter):
         """`n_iter` ADMM iterations warm-started from the last filters; returns
         them, ``(m, c, fh, fw)``, unit norm."""
-        m = self.A.shape[1]
-        sigma = max(float(np.einsum("fii->", self.A).real) / (m * self.n_freq), 1e-12)
+        m = self.b.shape[1]
+        trace = float(self.A[:, self._diag, 0].sum())      # padded frequencies are 0
+        sigma = max(trace / (m * self.n_freq), 1e-12)
         if self.sigma is not None:
             self.h *= self.sigma / sigma          # the scaled dual follows sigma
         self.sigma = sigma
-        system = self.A + sigma * np.eye(m)
-        inv = np.linalg.inv(system)
+        self.factor(sigma)
         shape = self.g.shape[:2] + (self.tile[0], self.tile[1] // 2 + 1)
         for _ in range(n_iter):
-            rhs = sfft.rfft2(self.g - self.h).reshape(shape[0], shape[1], -1).transpose(2, 0, 1)
-            xf = inv @ (self.b + sigma * rhs)                             # (f, m, c)
-            x = sfft.irfft2(xf.transpose(1, 2, 0).reshape(shape), s=self.tile)
+            rhs = sfft.rfft2(self.g - self.h).reshape(shape[0], shape[1], -1)
+            xf = self.apply(rhs)                                           # (m, c, f)
+            x = sfft.irfft2(xf.reshape(shape), s=self.tile)
             self.g = _unit_filters(x + self.h, self.support)
             self.h += x - self.g
         return np.ascontiguousarray(self.g[..., :self.support[0], :self.support[1]])
+
+
+def _real_view(z):
+    """A C-contiguous complex array as float64 with interleaved (re, im)."""
+    z = np.ascontiguousarray(z, dtype=np.complex128)
+    return z.view(np.float64)
 
 
 def learn_conv_dictionary(images, *, n_filters=64, filter_size=8, alpha=0.2, max_iter=200,
@@ -131,7 +177,8 @@ def learn_conv_dictionary(images, *, n_filters=64, filter_size=8, alpha=0.2, max
         Starting filters; None draws random tiles' patches.
     random_state : int, RandomState or None, default=None
     n_jobs : int or None, default=None
-        Threads of the coding (over the tiles of a batch).
+        Threads of the coding (over the tiles of a batch) and of the filter
+        update (over frequencies, with results independent of the count).
     verbose : bool, default=False
         Print the mini-batch objective every 10 batches.
     return_info : bool, default=False
@@ -172,7 +219,7 @@ def learn_conv_dictionary(images, *, n_filters=64, filter_size=8, alpha=0.2, max
     color = check_bool(color, "color")
     check_bool(verbose, "verbose")
     check_bool(return_info, "return_info")
-    effective_n_threads(n_jobs)
+    n_threads = effective_n_threads(n_jobs)
     rng = check_random_state(random_state)
 
     n_ch = np.shape(images)[-1] if color and np.ndim(images) in (3, 4) else 1
@@ -204,7 +251,7 @@ def learn_conv_dictionary(images, *, n_filters=64, filter_size=8, alpha=0.2, max
             raise ValueError("filters_init contains NaN or infinity.")
         d0 = d0.reshape((n_filters, fh, fw, n_ch)).transpose(0, 3, 1, 2)
     filters = _unit_filters(d0, (fh, fw))                     # (m, c, fh, fw)
-    update = _FilterUpdate(filters, (th, tw))
+    update = _FilterUpdate(filters, (th, tw), n_threads)
     trace = np.empty(max_iter)
     dtype = s.dtype
     for t in range(1, max_iter + 1):
