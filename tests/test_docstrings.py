@@ -28,6 +28,7 @@ MODULES = [
     "sparsetools.convolutional._learning",
     "sparsetools.convolutional._coder",
     "sparsetools.convolutional._stratified",
+    "sparsetools.evaluation._report",
 ]
 
 #: Modules of the optional torch side whose examples no other test runs

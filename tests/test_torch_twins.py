@@ -158,6 +158,48 @@ def test_lca_gradient_at_fixed_point_matches_lasso(lca_data):
     np.testing.assert_allclose(jac.numpy()[S], expected, atol=1e-6)
 
 
+# 4 steps with tol=0 stop every signal at max_iter, on purpose
+@pytest.mark.filterwarnings("ignore:LCA .* reached max_iter:sklearn.exceptions.ConvergenceWarning")
+def test_lca_identity_backward_is_the_linear_dynamics(lca_data):
+    """BPDA's identity for the threshold: the forward values are the
+    estimator's, and the backward pass is that of the dynamics without
+    threshold, ``u_k = u_{k-1} (I - eta G) + eta x D^T`` from ``u_0 = 0``,
+    whose gradient after K steps is ``D^T S w`` for the loss ``codes @ w``,
+    ``S = eta sum_{j<K} (I - eta G)^j``; every unit passes gradients on,
+    also those below the threshold, where the exact gradient is zero."""
+    D, X = lca_data
+    n_steps = 4   # a few steps with tol=0: every signal runs all of them, and its
+    # codes change at each (so the twin's step count is the estimator's)
+    coder = LCACoder(D, threshold=0.3, integrator="euler", dt=0.3, transform_max_iter=n_steps,
+                     tol=0.0).fit(X)
+    assert np.count_nonzero(coder.transform(X)) > 20
+    exact, ident = to_torch(coder), to_torch(coder, backward="identity")
+    w = torch.as_tensor(np.random.default_rng(1).standard_normal(D.shape[0]))
+    grads = {}
+    for name, module in (("exact", exact), ("identity", ident)):
+        x = torch.tensor(X, requires_grad=True)
+        out = module(x)
+        assert _max_diff(out.detach().numpy(), coder.transform(X)) < 1e-10
+        (out @ w).sum().backward()
+        grads[name] = x.grad.numpy()
+    eta = ident._dynamics(np.float64)[0]
+    G = D @ D.T
+    step = np.eye(len(G)) - eta * G
+    S = eta * sum(np.linalg.matrix_power(step, j) for j in range(n_steps))
+    expected = D.T @ S @ w.numpy()
+    np.testing.assert_allclose(grads["identity"], np.tile(expected, (len(X), 1)),
+                               rtol=1e-10, atol=1e-12)
+    assert np.abs(grads["identity"] - grads["exact"]).max() > 1e-2
+    # a threshold that no potential reaches: no code, no exact gradient
+    silent = LCACoder(D, threshold=50.0, dt=0.3, transform_max_iter=n_steps, tol=0.0).fit(X)
+    for backward, nonzero in (("exact", False), ("identity", True)):
+        x = torch.tensor(X, requires_grad=True)
+        out = to_torch(silent, backward=backward)(x)
+        assert not out.detach().numpy().any()
+        (out @ w).sum().backward()
+        assert bool(np.abs(x.grad.numpy()).max() > 1e-3) is nonzero
+
+
 # --------------------------------------------------------------------------
 # DeepSparseCoder
 # --------------------------------------------------------------------------
@@ -198,6 +240,33 @@ def test_deep_gradcheck(feedback):
     assert float(x.grad.abs().max()) > 0
     assert torch.autograd.gradcheck(module, (x.detach().requires_grad_(True),), eps=1e-6,
                                     atol=1e-6)
+
+
+@pytest.mark.parametrize("feedback", [0.0, 1.0])
+def test_deep_identity_backward_reaches_inactive_units(deep_data, feedback):
+    """With BPDA's identity for the thresholds the forward values stay the
+    estimator's, and a coder whose top layer is silent (all codes zero, so
+    the exact gradient is zero) still passes gradients to the input."""
+    X = deep_data
+    dsc = DeepSparseCoder((24, 12), feedback=feedback, threshold=[0.05, 0.02], n_epochs=1,
+                          pretrain_epochs=1, random_state=0).fit(X[:60])
+    w = torch.as_tensor(np.random.default_rng(2).standard_normal(12))
+    grads = {}
+    for backward in ("exact", "identity"):
+        module = to_torch(dsc, backward=backward)
+        x = torch.tensor(X[60:66], requires_grad=True)
+        out = module(x)
+        assert _max_diff(out.detach().numpy(), dsc.transform(X[60:66])) < 1e-10
+        (out @ w).sum().backward()
+        grads[backward] = x.grad.numpy()
+    assert np.abs(grads["identity"] - grads["exact"]).max() > 1e-3
+    dsc.set_params(threshold=[0.05, 5.0])       # nothing reaches the top layer
+    for backward, nonzero in (("exact", False), ("identity", True)):
+        x = torch.tensor(X[60:66], requires_grad=True)
+        out = to_torch(dsc, backward=backward)(x)
+        assert not out.detach().numpy().any()
+        (out @ w).sum().backward()
+        assert bool(np.abs(x.grad.numpy()).max() > 1e-4) is nonzero
 
 
 # --------------------------------------------------------------------------
@@ -457,8 +526,9 @@ def test_denoiser_twin_ahead_of_a_linear_head(denoiser, digits):
 def test_bad_arguments(lca_data, denoiser, stl, stratified):
     D, X = lca_data
     lca = LCACoder(D, threshold=0.3)
-    with pytest.raises(ValueError, match=r"backward must be one of \('exact',\) for LCACoder"):
-        to_torch(lca, backward="identity")
+    with pytest.raises(ValueError, match=r"one of \('exact', 'identity'\) for LCACoder; "
+                                         "got 'smooth'"):
+        to_torch(lca, backward="smooth")
     with pytest.raises(ValueError, match="backward must be one of.*'identity'.*got 'smooth'"):
         to_torch(denoiser, backward="smooth")
     for est in (stl, stratified):

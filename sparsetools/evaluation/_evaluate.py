@@ -11,11 +11,14 @@ from sparsetools.image import DictionaryDenoiser
 from sparsetools.metrics import psnr, representation_distance, ssim
 from sparsetools.utils._validation import check_array, check_option
 
-__all__ = ["evaluate", "THREAT_MODELS"]
+__all__ = ["evaluate", "GRADIENT_THREAT_MODELS", "THREAT_MODELS"]
 
 _RECONSTRUCTING = (DictionaryDenoiser, ConvSparseCoder, StratifiedConvSparseCoder)
 
-THREAT_MODELS = ("grey-box", "transfer", "white-box")
+THREAT_MODELS = ("grey-box", "transfer", "white-box", "decision-based")
+
+#: The threat models `evaluate` runs when none are named.
+GRADIENT_THREAT_MODELS = ("grey-box", "transfer", "white-box")
 
 
 def _check_attacks(attacks):
@@ -72,7 +75,56 @@ def _attack_model(model, backward, steepness, top_u):
     return torch_head(model)
 
 
-def evaluate(pipeline, X, y, *, attacks, threat_models=THREAT_MODELS, surrogate=None,
+def _decision_based(fn):
+    """Whether the attack `fn` needs labels only (``fn.decision_based``)."""
+    return bool(getattr(fn, "decision_based", False))
+
+
+def _default_norm(fn):
+    """The default of `fn`'s ``norm`` parameter, or "2"."""
+    import inspect
+
+    try:
+        default = inspect.signature(fn).parameters["norm"].default
+    except (TypeError, ValueError, KeyError):
+        return "2"
+    return "2" if default is inspect.Parameter.empty else str(default)
+
+
+class _LabelOracle:
+    """The pipeline as a decision-based attack sees it: a batch of inputs to
+    one-hot scores of its predicted labels (no gradient, no score), counting
+    the inputs it was asked about."""
+
+    def __init__(self, pipeline, classes, n_features):
+        self.pipeline, self.classes, self.n_features = pipeline, classes, n_features
+        self.queries = 0
+
+    def __call__(self, x):
+        import torch
+
+        rows = x.detach().cpu().numpy().reshape(x.shape[0], self.n_features)
+        labels = np.searchsorted(self.classes, self.pipeline.predict(rows))
+        self.queries += rows.shape[0]
+        scores = torch.zeros((rows.shape[0], len(self.classes)), dtype=x.dtype)
+        scores[torch.arange(rows.shape[0]), torch.as_tensor(labels)] = 1.0
+        return scores
+
+
+def _within_budget(X, A, epsilon, norm, relative):
+    """`A` where each row's perturbation is at most its budget in `norm`
+    (``epsilon``, times the row's norm when `relative`), `X` elsewhere."""
+    if epsilon is None:
+        return A
+    order = np.inf if norm == "inf" else int(norm)
+    flat_x = X.reshape(len(X), -1)
+    size = np.linalg.norm((A - X).reshape(len(X), -1), ord=order, axis=1)
+    budget = epsilon * (np.linalg.norm(flat_x, ord=order, axis=1) if relative else 1.0)
+    keep = size <= budget * (1 + 1e-9) + 1e-12
+    return np.where(keep[:, None], A.reshape(len(X), -1), flat_x).reshape(X.shape)
+
+
+def evaluate(pipeline, X, y, *, attacks, threat_models=GRADIENT_THREAT_MODELS, surrogate=None,
              undefended=None, image_shape=None, lowpass_sigma=1.0, clip=(0.0, 1.0),
              backward="identity", steepness=4.0, top_u=None, name=None, random_state=0):
     """Accuracy of a fitted Pipeline on clean, low-pass, noisy and adversarial inputs.
@@ -87,9 +139,24 @@ def evaluate(pipeline, X, y, *, attacks, threat_models=THREAT_MODELS, surrogate=
       own;
     - ``"white-box"``: the attacker attacks the whole pipeline through its
       torch twin (:func:`sparsetools.torch.pipeline_module`): twins with the
-      chosen BPDA `backward` pass for top-T front ends, exact gradients for
-      sparse coders and scikit-learn heads, and the identity backward pass
-      (BPDA) for denoisers and projections.
+      chosen BPDA `backward` pass for top-T front ends and LCA / deep
+      sparse coders, exact gradients for the other sparse coders and
+      scikit-learn heads, and the identity backward pass (BPDA) for
+      denoisers and projections;
+    - ``"decision-based"``: the attacker sees only the labels the pipeline
+      predicts (no gradient, no score) and queries it directly, with the
+      decision-based attacks of `attacks` (those with a true
+      ``decision_based`` attribute, such as
+      :func:`sparsetools.torch.attacks.hop_skip_jump`). Such an attack is a
+      minimum-norm search: it runs once, without a budget, and each
+      epsilon's record scores its points whose perturbation is within
+      epsilon in the attack's ``norm``, the clean input elsewhere (accuracy
+      at the budget); ``queries`` is the mean number of inputs the pipeline
+      was asked about per sample.
+
+    Decision-based attacks run under ``"decision-based"`` only and the other
+    attacks under the other threat models only; a threat model left with no
+    attack is skipped and listed in the report's ``meta["skipped"]``.
 
     Threat models whose model is missing (no `surrogate`; no `undefended`
     when the front end changes the width of the rows; for white-box, a
@@ -127,7 +194,8 @@ def evaluate(pipeline, X, y, *, attacks, threat_models=THREAT_MODELS, surrogate=
         is relative to each input's norm in the attack's ``norm``: sample
         ``i`` gets the budget ``epsilon * ||x_i||`` (paper 004's relative
         L2 budgets), and the record's ``epsilon`` is the relative value.
-    threat_models : sequence of {"grey-box", "transfer", "white-box"}, default=all
+    threat_models : sequence of {"grey-box", "transfer", "white-box", "decision-based"}, \
+default=("grey-box", "transfer", "white-box")
         Which to run.
     surrogate : estimator, Pipeline or torch.nn.Module, default=None
         The transfer attacker's model, over the same classes.
@@ -142,7 +210,10 @@ def evaluate(pipeline, X, y, *, attacks, threat_models=THREAT_MODELS, surrogate=
     clip : (float, float), default=(0.0, 1.0)
         The range of valid inputs (noisy inputs are clipped to it).
     backward : {"exact", "identity", "smooth"}, default="identity"
-        BPDA backward pass of top-T twins in white-box attacks.
+        BPDA backward pass of top-T twins in white-box attacks; for LCA and
+        deep sparse coders, ``"exact"`` keeps their exact gradient and the
+        others pass gradients through their thresholds as if they were the
+        identity (see :func:`sparsetools.torch.pipeline_module`).
     steepness : float, default=4.0
         Of the smooth backward pass.
     top_u : int, default=None
@@ -251,28 +322,53 @@ def evaluate(pipeline, X, y, *, attacks, threat_models=THREAT_MODELS, surrogate=
     y_idx = torch.as_tensor(np.searchsorted(classes, y))
     x_t = torch.as_tensor(X)
     for threat in threat_models:
-        if threat == "grey-box":
+        if threat == "decision-based":
+            target, why = pipeline, None
+        elif threat == "grey-box":
             target = undefended
             why = "no undefended classifier (the front end changes the width of the rows)"
         elif threat == "transfer":
             target, why = surrogate, "no surrogate"
         else:
             target, why = pipeline, None
-        model = None if target is None else _attack_model(target, backward, steepness, top_u)
+        model = (None if target is None or threat == "decision-based"
+                 else _attack_model(target, backward, steepness, top_u))
         if threat == "white-box":
             why = _missing_twin(pipeline, model, X)
             model = model if why is None else None
-        if model is None:
+        if model is None and threat != "decision-based":
             report.meta["skipped"][threat] = why
             continue
-        for attack_name, fn, params in specs:
-            adv = fn(model, x_t, y_idx, **_call_params(params, X))
-            A = adv.detach().numpy().astype(np.float64).reshape(X.shape)
+        decision = threat == "decision-based"
+        runs = [spec for spec in specs if _decision_based(spec[1]) == decision]
+        if not runs:
+            report.meta["skipped"][threat] = (
+                "no decision-based attack in attacks" if decision
+                else "only decision-based attacks in attacks")
+            continue
+        found = {}  # decision-based: one minimum-norm run per attack, scored per budget
+        for attack_name, fn, params in runs:
+            queries = None
+            if decision:
+                if attack_name not in found:
+                    oracle = _LabelOracle(pipeline, classes, X.shape[1])
+                    call = {k: v for k, v in params.items() if k not in ("epsilon", "relative")}
+                    adv = fn(oracle, x_t, y_idx, **call)
+                    found[attack_name] = (adv.detach().numpy().astype(np.float64)
+                                          .reshape(X.shape), oracle.queries / len(X))
+                A, queries = found[attack_name]
+                A = _within_budget(X, A, params.get("epsilon"),
+                                   params.get("norm", _default_norm(fn)),
+                                   params.get("relative", False))
+            else:
+                adv = fn(model, x_t, y_idx, **_call_params(params, X))
+                A = adv.detach().numpy().astype(np.float64).reshape(X.shape)
             row = measures(A, front_of(A))
             noisy = gaussian_noise_like(X, A - X, clip, rng)
             row["noise_accuracy"] = float(np.mean(pipeline.predict(noisy) == y))
             report.add(model=name, condition="adversarial", threat_model=threat,
-                       attack=attack_name, epsilon=params.get("epsilon"), **row)
+                       attack=attack_name, epsilon=params.get("epsilon"), queries=queries,
+                       **row)
     return report
 
 

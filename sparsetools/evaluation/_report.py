@@ -10,12 +10,12 @@ __all__ = ["Report", "COLUMNS"]
 #: The columns of a report, in order. A record may leave any of them out (None).
 COLUMNS = ("model", "condition", "threat_model", "attack", "epsilon", "accuracy",
            "undefended_accuracy", "noise_accuracy", "psnr", "ssim", "distance", "l2", "linf",
-           "n")
+           "queries", "n")
 
 _DOC = {
     "model": "name of the evaluated pipeline",
     "condition": "clean, low-pass or adversarial inputs",
-    "threat_model": "grey-box, transfer or white-box (adversarial rows)",
+    "threat_model": "grey-box, transfer, white-box or decision-based (adversarial rows)",
     "attack": "name of the attack",
     "epsilon": "attack budget in its norm",
     "accuracy": "accuracy of the pipeline",
@@ -26,6 +26,8 @@ _DOC = {
     "distance": "representation distance between clean and perturbed front-end outputs",
     "l2": "mean L2 norm of the perturbation",
     "linf": "mean L-inf norm of the perturbation",
+    "queries": "mean number of inputs a decision-based attack asked the pipeline about, "
+               "per sample",
     "n": "number of samples",
 }
 
@@ -63,7 +65,7 @@ class Report:
     >>> r.records[0]["accuracy"], r.records[0]["attack"]
     (0.95, None)
     >>> print(r.to_csv().splitlines()[1])
-    svm,clean,,,,0.95,,,,,,,,100
+    svm,clean,,,,0.95,,,,,,,,,100
     """
 
     def __init__(self, records=(), meta=None):

@@ -207,8 +207,10 @@ def _front_module(step, backward, steepness, top_u):
         return step
     if isinstance(step, TopTFrontend):
         return to_torch(step, backward=backward, steepness=steepness, top_u=top_u)
-    if isinstance(step, (SparseCoder, LCACoder, DeepSparseCoder)):
+    if isinstance(step, SparseCoder):
         return to_torch(step)
+    if isinstance(step, (LCACoder, DeepSparseCoder)):
+        return to_torch(step, backward="exact" if backward == "exact" else "identity")
     if (isinstance(step, (DictionaryDenoiser, ConvSparseCoder, StratifiedConvSparseCoder))
             and step.image_shape is not None):
         return to_torch(step, backward="exact" if backward == "exact" else "identity")
@@ -242,8 +244,11 @@ def pipeline_module(pipeline, *, backward="identity", steepness=4.0, top_u=None)
 
     Each step becomes a module: a `TopTFrontend` its twin (:func:`to_torch`
     with the given backward pass; rows are reshaped to its `image_shape`);
-    a `SparseCoder`, `LCACoder` or `DeepSparseCoder` its twin (exact
-    gradients: on the supports, or through the unrolled dynamics); a
+    a `SparseCoder` its twin (exact gradients, on the supports); an
+    `LCACoder` or `DeepSparseCoder` its twin (through the unrolled
+    dynamics: exact gradients when `backward` is ``"exact"``, otherwise
+    BPDA's identity for every threshold, which lets units below their
+    threshold pass gradients on); a
     `DictionaryDenoiser`, `ConvSparseCoder` or `StratifiedConvSparseCoder`
     with an `image_shape` its twin, with the exact backward pass when
     `backward` is ``"exact"`` and BPDA's identity otherwise; a
@@ -257,8 +262,8 @@ def pipeline_module(pipeline, *, backward="identity", steepness=4.0, top_u=None)
     pipeline : Pipeline
         Fitted, on rows, ending in a classifier `torch_head` supports.
     backward : {"exact", "identity", "smooth"}, default="identity"
-        Backward pass of `TopTFrontend` twins; of the image front ends'
-        twins, ``"exact"`` or (for the other two) the identity.
+        Backward pass of `TopTFrontend` twins; of the image front ends' and
+        LCA coders' twins, ``"exact"`` or (for the other two) the identity.
     steepness : float, default=4.0
         Of the smooth backward pass.
     top_u : int, default=None

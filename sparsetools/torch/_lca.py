@@ -21,6 +21,14 @@ def _transfer(u, c, positive, hard):
     return u - torch.clamp(u, -c, c)
 
 
+def _activation(u, c, positive, hard, identity):
+    """The transfer function; with `identity`, BPDA's straight-through pass:
+    its value forward, the identity backward (every potential, active or
+    not, passes its gradient on)."""
+    a = _transfer(u, c, positive, hard)
+    return a.detach() + u - u.detach() if identity else a
+
+
 def _relative_change(du2, u2, eta):
     """``||du|| / (eta ||u||)`` per signal; 0 where nothing moved (the kernels' rule)."""
     rel = torch.sqrt(du2 / u2) / eta
@@ -118,19 +126,22 @@ class LCACoderModule(torch.nn.Module):
     calls; see `unroll`), so the outputs agree to rounding (about ``1e-12``
     in float64, ``1e-6`` in float32), not merely to the tolerance.
 
-    The backward pass is exact: autograd through the unrolled steps, for
-    the fixed number of steps of each signal. It is the gradient of the
-    estimator's map wherever that map is differentiable, i.e. where a small
-    change of the input changes neither the number of steps nor which
-    potentials cross the threshold at each step.
+    With ``backward="exact"`` the backward pass is autograd through the
+    unrolled steps, for the fixed number of steps of each signal. It is the
+    gradient of the estimator's map wherever that map is differentiable,
+    i.e. where a small change of the input changes neither the number of
+    steps nor which potentials cross the threshold at each step. With
+    ``backward="identity"`` (BPDA for the threshold) the transfer
+    function's backward pass is the identity at every step, so units below
+    the threshold pass gradients on too; the forward values do not change.
 
     Parameters
     ----------
     coder : LCACoder
         Fitted (or not: its dictionary is fixed).
-    backward : {"exact"}, default="exact"
-        The only backward pass (the codes do not have the input's shape, so
-        BPDA's identity does not apply).
+    backward : {"exact", "identity"}, default="exact"
+        The backward pass (the identity replaces the transfer function's,
+        not the whole coder's: the codes do not have the input's shape).
 
     Examples
     --------
@@ -155,7 +166,7 @@ class LCACoderModule(torch.nn.Module):
         super().__init__()
         from sparsetools.coding._lca import check_lca_params
 
-        check_backward(backward, ("exact",), "LCACoder")
+        check_backward(backward, ("exact", "identity"), "LCACoder")
         D = np.asarray(coder._dictionary(), dtype=np.float64)
         (self.threshold, transfer, self.positive, self.tau, self.dt, self.max_iter,
          self.tol, self.integrator, _) = check_lca_params(
@@ -197,13 +208,15 @@ class LCACoderModule(torch.nn.Module):
         D = self.D.to(x.dtype)
         return lca_unrolled(x @ D.T, D @ D.T, self.threshold, self.positive, self.hard,
                             self.integrator, eta, max_iter, tol, reference,
-                            need_grad=_needs_grad(x, self))
+                            need_grad=_needs_grad(x, self),
+                            identity=self.backward_mode == "identity")
 
 
 def lca_unrolled(b, G, c, positive, hard, integrator, eta, max_iter, tol, reference, *,
-                 need_grad):
+                 need_grad, identity=False):
     """Activations of the LCA dynamics with drive `b` ``(N, K)`` and Gram
-    matrix `G`, after the estimator's number of steps for each signal."""
+    matrix `G`, after the estimator's number of steps for each signal
+    (`identity`: the thresholds' backward pass is the identity)."""
     zeros = torch.zeros_like(b)
     if integrator == "euler":
         def step(state):
@@ -211,7 +224,7 @@ def lca_unrolled(b, G, c, positive, hard, integrator, eta, max_iter, tol, refere
             du = eta * (b - u - a @ G + a)
             u = u + du
             rel = _relative_change((du * du).sum(1), (u * u).sum(1), eta)
-            return (u, _transfer(u, c, positive, hard)), rel
+            return (u, _activation(u, c, positive, hard, identity)), rel
 
         state = (zeros, zeros)
     else:
@@ -227,12 +240,12 @@ def lca_unrolled(b, G, c, positive, hard, integrator, eta, max_iter, tol, refere
                 beta = torch.where(restart, torch.zeros_like(t), (t - 1) / t_next)
                 t = torch.where(restart, torch.ones_like(t), t_next)
             v = w + beta[:, None] * s
-            return (w, v, _transfer(v, c, positive, hard), t), rel
+            return (w, v, _activation(v, c, positive, hard, identity), t), rel
 
         state = (zeros, zeros, zeros, torch.ones(b.shape[0], dtype=b.dtype, device=b.device))
     state, _ = unroll(state, step, lambda st: _transfer(st[0], c, positive, hard), reference,
                       max_iter, tol, need_grad=need_grad)
-    return _transfer(state[0], c, positive, hard)
+    return _activation(state[0], c, positive, hard, identity)
 
 
 class DeepSparseCoderModule(torch.nn.Module):
@@ -250,16 +263,24 @@ class DeepSparseCoderModule(torch.nn.Module):
     ``transform_all``, which the forward pass calls), so the outputs agree
     with `transform` to rounding.
 
-    The backward pass is exact: autograd through the unrolled steps, the
-    gradient of the estimator's map wherever the step counts and the
-    thresholded sets do not change.
+    The backward pass is chosen by `backward`:
+
+    - ``"exact"``: autograd through the unrolled steps, the gradient of the
+      estimator's map wherever the step counts and the thresholded sets do
+      not change. A unit below its threshold passes no gradient on, so the
+      gradient cannot see the inputs that would switch units on: it can
+      mask the directions an attack needs;
+    - ``"identity"``: BPDA (Athalye, Carlini & Wagner 2018) for the
+      thresholds: the same unrolled steps, each threshold's backward pass
+      the identity (as if every unit were active and unshrunk), so that
+      every unit passes gradients on. The forward values are unchanged.
 
     Parameters
     ----------
     coder : DeepSparseCoder
         Fitted.
-    backward : {"exact"}, default="exact"
-        The only backward pass.
+    backward : {"exact", "identity"}, default="exact"
+        The backward pass.
 
     Examples
     --------
@@ -280,7 +301,7 @@ class DeepSparseCoderModule(torch.nn.Module):
         super().__init__()
         from sklearn.utils.validation import check_is_fitted
 
-        check_backward(backward, ("exact",), "DeepSparseCoder")
+        check_backward(backward, ("exact", "identity"), "DeepSparseCoder")
         check_is_fitted(coder)
         _, dyn = coder._check_params()
         (self.thresholds, self.feedback, self.positive, self.tau, self.dt, self.max_iter,
@@ -335,12 +356,13 @@ class DeepSparseCoderModule(torch.nn.Module):
                 for r in self.coder.transform_all(x.detach().cpu().numpy().astype(dtype))]
         Ds = self._dictionaries(x.dtype)
         need_grad = _needs_grad(x, self)
+        identity = self.backward_mode == "identity"
         if not self._coupled:
             a = x
             for D, c, ref, (eta, max_iter, tol) in zip(Ds, self.thresholds, refs,
                                                       self._dynamics(dtype)):
                 a = lca_unrolled(a @ D.T, D @ D.T, c, self.positive, False, "euler", eta,
-                                 max_iter, tol, ref, need_grad=need_grad)
+                                 max_iter, tol, ref, need_grad=need_grad, identity=identity)
             return a
         (eta, max_iter, tol), = self._dynamics(dtype)
         return self._coupled_forward(x, Ds, refs, eta, max_iter, tol, need_grad)
@@ -350,6 +372,7 @@ class DeepSparseCoderModule(torch.nn.Module):
         grams = [D @ D.T for D in Ds]
         drive0 = x @ Ds[0].T
         cs, positive = self.thresholds, self.positive
+        identity = self.backward_mode == "identity"
 
         def step(state):
             U, A = state[:n_layers], state[n_layers:]
@@ -360,7 +383,7 @@ class DeepSparseCoderModule(torch.nn.Module):
                     v = v - f * (U[i] - A[i + 1] @ Ds[i + 1])
                 V.append(eta * v)
             U = [u + v for u, v in zip(U, V)]
-            A = [_transfer(u, c, positive, False) for u, c in zip(U, cs)]
+            A = [_activation(u, c, positive, False, identity) for u, c in zip(U, cs)]
             change = sum((v * v).sum(1) for v in V)
             norm = sum((u * u).sum(1) for u in U)
             return tuple(U) + tuple(A), _relative_change(change, norm, eta)

@@ -17,8 +17,10 @@ def to_torch(estimator, *, backward="exact", steepness=4.0, top_u=None):
     - `TopTFrontend`: :class:`TopTFrontendModule` (NCHW input), backward
       ``"exact"``, ``"identity"`` or ``"smooth"``;
     - `SparseCoder`: :class:`SparseCoderModule` (rows), ``"exact"``;
-    - `LCACoder`: :class:`LCACoderModule` (rows), ``"exact"``;
-    - `DeepSparseCoder`: :class:`DeepSparseCoderModule` (rows), ``"exact"``;
+    - `LCACoder`: :class:`LCACoderModule` (rows), ``"exact"`` or
+      ``"identity"``;
+    - `DeepSparseCoder`: :class:`DeepSparseCoderModule` (rows), ``"exact"``
+      or ``"identity"``;
     - `DictionaryDenoiser`: :class:`DictionaryDenoiserModule` (NCHW, or rows
       with `image_shape`), ``"exact"`` or ``"identity"``;
     - `ConvSparseCoder`: :class:`ConvSparseCoderModule` (as the denoiser),
@@ -31,7 +33,9 @@ def to_torch(estimator, *, backward="exact", steepness=4.0, top_u=None):
     where it is not: supports, signs or step counts that change);
     ``"identity"`` is BPDA's straight-through pass for the image-to-image
     front ends (forward: the estimator's own ``transform``; backward: the
-    upstream gradient unchanged); ``"smooth"`` is TopT's smooth surrogate.
+    upstream gradient unchanged) and, for the LCA coders, for each
+    threshold of the unrolled dynamics; ``"smooth"`` is TopT's smooth
+    surrogate.
     A TopT twin takes NCHW tensors; rows of an estimator with
     `image_shape` ``(h, w, c)`` map to ``x.reshape(n, h, w,
     c).permute(0, 3, 1, 2)``.

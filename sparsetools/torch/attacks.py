@@ -583,6 +583,11 @@ def hop_skip_jump(model, x, y, *, norm="2", max_queries=10000, n_iter=40, init_e
     (every initial draw classified correctly) are returned unchanged;
     ``return_info=True`` tells them apart.
 
+    The function has the attribute ``decision_based = True``, by which
+    :func:`sparsetools.evaluation.evaluate` runs it under its
+    ``"decision-based"`` threat model (label queries to the pipeline) and
+    scores it at each budget.
+
     Parameters
     ----------
     model : callable
@@ -747,6 +752,11 @@ def hop_skip_jump(model, x, y, *, norm="2", max_queries=10000, n_iter=40, init_e
     success = already | found
     return x_adv, {"success": success, "queries": oracle.used.clone(),
                    "distance": torch.where(attack, best_dist, torch.zeros_like(best_dist))}
+
+
+#: Marks the attack as decision-based (it queries predicted labels only), for
+#: :func:`sparsetools.evaluation.evaluate`'s "decision-based" threat model.
+hop_skip_jump.decision_based = True
 
 
 class _EOT(torch.nn.Module):
