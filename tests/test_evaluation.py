@@ -19,7 +19,7 @@ torch = pytest.importorskip("torch")
 
 from sparsetools.evaluation import PRESETS, evaluate, run_preset  # noqa: E402
 from sparsetools.torch import BPDA, ExportedClassifier, pipeline_module, torch_head  # noqa: E402
-from sparsetools.torch.attacks import fgsm, pgd  # noqa: E402
+from sparsetools.torch.attacks import fgsm, hop_skip_jump, pgd  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -213,6 +213,80 @@ def test_pgd_reaches_zero_accuracy_at_large_epsilon(digits, mlp):
     assert acc[1] == 0.0 and acc[0] < report.records[0]["accuracy"]
 
 
+def test_decision_based_rows_score_hop_skip_jump_within_each_budget(digits, denoiser):
+    """The decision-based threat model queries the pipeline's labels only:
+    one HopSkipJump run, scored at each epsilon with the points found
+    within it (clean inputs elsewhere); gradient attacks do not run there,
+    nor HopSkipJump under the gradient threat models."""
+    X, y, Xt, yt = digits
+    pipe = Pipeline([("dict", denoiser),
+                     ("lr", LogisticRegression(max_iter=400))]).fit(X, y)
+    Xs, ys = Xt[:12], yt[:12]
+    params = {"epsilon": [0.05, 0.2, 0.5], "norm": "inf", "max_queries": 400,
+              "random_state": 0}
+    attacks = {"HSJ": (hop_skip_jump, params), "FGSM": (fgsm, {"epsilon": 0.1})}
+    report = evaluate(pipe, Xs, ys, attacks=attacks,
+                      threat_models=("white-box", "decision-based"))
+    assert [(r["threat_model"], r["attack"]) for r in report.select(
+        condition="adversarial")] == [("white-box", "FGSM")] + [
+            ("decision-based", "HSJ")] * 3
+    rows = report.select(threat_model="decision-based")
+    # the same attack by hand, on the pipeline's predicted labels
+    classes = pipe.classes_
+
+    def labels(x):
+        pred = np.searchsorted(classes, pipe.predict(x.numpy()))
+        return torch.nn.functional.one_hot(torch.as_tensor(pred), len(classes)).double()
+
+    adv, info = hop_skip_jump(labels, torch.as_tensor(Xs),
+                              torch.as_tensor(np.searchsorted(classes, ys)), norm="inf",
+                              max_queries=400, random_state=0, return_info=True)
+    adv = adv.numpy()
+    size = np.abs(adv - Xs).max(axis=1)
+    for r in rows:
+        within = np.where((size <= r["epsilon"])[:, None], adv, Xs)
+        assert r["accuracy"] == pytest.approx(pipe.score(within, ys))
+        assert np.abs(within - Xs).max() <= r["epsilon"] + 1e-12
+        assert r["queries"] == pytest.approx(info["queries"].double().mean().item())
+        assert r["n"] == 12 and r["linf"] <= r["epsilon"] + 1e-12
+    acc = [r["accuracy"] for r in rows]
+    assert acc[0] >= acc[1] >= acc[2] and acc[2] < report.records[0]["accuracy"]
+    assert 0 < rows[0]["queries"] <= 400
+    assert report.select(threat_model="white-box")[0]["queries"] is None
+    # a threat model with no attack for it is skipped, with the reason
+    only = evaluate(pipe, Xs, ys, attacks={"FGSM": (fgsm, {"epsilon": 0.1})},
+                    threat_models=("white-box", "decision-based"))
+    assert only.meta["skipped"] == {"decision-based": "no decision-based attack in attacks"}
+    only = evaluate(pipe, Xs, ys, attacks={"HSJ": (hop_skip_jump, params)},
+                    threat_models=("white-box",))
+    assert only.meta["skipped"] == {"white-box": "only decision-based attacks in attacks"}
+    assert only.select(condition="adversarial") == []
+
+
+def test_pipeline_module_gives_deep_coders_bpda_or_exact_gradients(digits):
+    """A DeepSparseCoder step: BPDA's identity for its thresholds unless
+    ``backward="exact"``; both compute the pipeline."""
+    from sparsetools import DeepSparseCoder
+
+    X, y, Xt, _ = digits
+    R = X / np.linalg.norm(X, axis=1, keepdims=True)
+    dsc = DeepSparseCoder((24, 12), n_epochs=1, pretrain_epochs=1, random_state=0)
+    pipe = Pipeline([("dsc", dsc), ("lr", LogisticRegression(max_iter=400))]).fit(R, y)
+    x = torch.as_tensor(R[:5])
+    grads = {}
+    for backward in ("identity", "smooth", "exact"):
+        module = pipeline_module(pipe, backward=backward)
+        assert module[0].backward_mode == ("exact" if backward == "exact" else "identity")
+        xg = x.clone().requires_grad_(True)
+        out = module(xg)
+        np.testing.assert_allclose(out.detach().numpy(), pipe.decision_function(R[:5]),
+                                   rtol=1e-7, atol=1e-7)
+        out[:, 0].sum().backward()
+        grads[backward] = xg.grad.numpy()
+    assert np.array_equal(grads["identity"], grads["smooth"])
+    assert np.abs(grads["identity"] - grads["exact"]).max() > 1e-3
+
+
 def test_grey_box_and_transfer_with_a_denoiser(digits, mlp, denoiser):
     X, y, Xt, yt = digits
     pipe = Pipeline([("dict", denoiser), ("mlp", mlp)])
@@ -319,6 +393,19 @@ def test_presets_smoke_run(name, tmp_path):
     assert {r["threat_model"] for r in adv} >= {"white-box"}
     assert min(r["accuracy"] for r in adv) < 0.3  # and the attacks bite
     assert any("wrote" in line for line in lines)
+    # the adaptive rows: restarts, PGD and the coder's exact gradient, label queries
+    attacks = {(r["threat_model"], r["attack"]) for r in adv}
+    extra = {"ddl-digits": {("decision-based", "HopSkipJump")},
+             "dsc-faces": {("white-box", "PGD"), ("white-box", "IFGSM (exact)")},
+             "topt-digits": {("white-box", "PGD-Linf x2"),
+                             ("white-box", "PGD-Linf x2 bpda=smooth")},
+             "stl-images": set()}[name]
+    assert attacks >= extra
+    subset = {"ddl-digits": ("DDL+MLP", "HopSkipJump", 10),
+              "topt-digits": ("ConvNet (undefended)", "PGD-Linf x2", 10)}
+    if name in subset:            # these run on the first test images only
+        model, attack, n = subset[name]
+        assert {r["n"] for r in report.select(model=model, attack=attack)} == {n}
     with pytest.raises(ValueError, match="name"):
         run_preset("no-such-preset")
 
@@ -448,7 +535,8 @@ def test_evaluate_command_runs_ddl_on_local_mnist(tmp_path, capsys):
     for r in report.select(condition="clean"):
         assert r["accuracy"] >= 0.7 and r["n"] == 20
     adv = report.select(condition="adversarial")
-    assert {r["attack"] for r in adv} == {"FGSM", "PGD", "FGSM (exact)", "PGD (exact)"}  # no JSMA
+    # no JSMA, and no HopSkipJump (label queries cost a full denoising of 28x28 images)
+    assert {r["attack"] for r in adv} == {"FGSM", "PGD", "FGSM (exact)", "PGD (exact)"}
     assert max(r["accuracy"] for r in adv if r["epsilon"] == 0.3) == 0.0
     for name in ("examples.png", "atoms.png", "accuracy.png"):
         assert (out / name).stat().st_size > 0

@@ -15,7 +15,11 @@ SIZES = register_sizes("ddl-digits", {"mnist": {"full": (5000, 200), "quick": (3
 
 SUMMARY = ("paper 002: DictionaryDenoiser ahead of an MLP, a ConvNet and a "
            "LinearSVC on scikit-learn's digits; FGSM, PGD and JSMA, grey-box "
-           "and white-box (BPDA, and the denoiser's exact gradient)")
+           "and white-box (BPDA, and the denoiser's exact gradient), and the "
+           "decision-based HopSkipJump on a subset")
+
+#: Decision-based rows: (test images, label queries per image), full and quick runs.
+DECISION = {"full": (30, 5000), "quick": (10, 300)}
 
 
 def ddl_digits(quick=False, random_state=0, log=print, data=None):
@@ -46,13 +50,23 @@ def ddl_digits(quick=False, random_state=0, log=print, data=None):
     white-box, through the denoiser by BPDA (identity backward pass) and,
     for FGSM and PGD, by the denoiser's exact gradient (its torch twin:
     least squares on each patch's OMP support; attacks named "(exact)").
+
+    Decision-based rows (paper 003's no-gradient threat model): HopSkipJump
+    under L-inf (`hop_skip_jump`, at most 5000 label queries per image)
+    queries each pipeline's predicted labels only, and each classifier alone
+    (models named "(undefended)"), on the first 30 test images (10 images
+    and 300 queries with `quick`); its accuracy at each epsilon counts an
+    image as broken when the closest adversarial point found is within
+    epsilon (``queries``: label queries spent per image). They run on the
+    bundled digits only: on MNIST and CIFAR-10 the denoiser codes every
+    overlapping patch, and thousands of queries per image would take hours.
     """
     from sklearn.pipeline import Pipeline
 
     from sparsetools import DictionaryDenoiser
     from sparsetools.evaluation._evaluate import evaluate
     from sparsetools.evaluation._models import train_classifier
-    from sparsetools.torch.attacks import fgsm, jsma, pgd
+    from sparsetools.torch.attacks import fgsm, hop_skip_jump, jsma, pgd
 
     split = load_split(data, sizes=SIZES, quick=quick, random_state=random_state,
                        preset="ddl-digits")
@@ -95,6 +109,20 @@ def ddl_digits(quick=False, random_state=0, log=print, data=None):
                          name=f"DDL+{name}", backward="exact", lowpass_sigma=0.5,
                          random_state=random_state)
         report.records += [r for r in exact.records if r["condition"] == "adversarial"]
+        if digits:  # no gradient: label queries to the pipeline and the classifier alone
+            n_dec, queries = DECISION["quick" if quick else "full"]
+            decision = {"HopSkipJump": (hop_skip_jump, {
+                "epsilon": eps, "norm": "inf", "max_queries": queries,
+                "random_state": random_state})}
+            report.records += evaluate(
+                pipe, X_test[:n_dec], y_test[:n_dec], threat_models=("decision-based",),
+                attacks=decision, name=f"DDL+{name}", lowpass_sigma=0.5,
+                random_state=random_state).select(condition="adversarial")
+            report += evaluate(Pipeline([("classifier", head)]), X_test[:n_dec],
+                               y_test[:n_dec], threat_models=("decision-based",),
+                               attacks=decision, name=f"{name} (undefended)",
+                               image_shape=shape, lowpass_sigma=0.5,
+                               random_state=random_state)
         log(f"  DDL+{name}: {time.perf_counter() - t0:.1f} s")
     report.meta["data"] = split.meta
 

@@ -10,8 +10,9 @@ __all__ = ["dsc_faces"]
 
 SUMMARY = ("paper 001: DeepSparseCoder (top-down feedback) ahead of a LinearSVC on "
            "scikit-image's LFW subset (faces vs non-faces), beside two ConvNets, an MLP, "
-           "PCA and raw pixels; IFGSM crafted on one ConvNet and transferred, Gaussian "
-           "noise, low-pass, and Table 1's representation distances")
+           "PCA and raw pixels; IFGSM crafted on one ConvNet and transferred, white-box "
+           "IFGSM and PGD (BPDA through the coder's thresholds, and its exact gradient), "
+           "Gaussian noise, low-pass, and Table 1's representation distances")
 
 IMAGE_SHAPE = (25, 25)
 
@@ -124,8 +125,22 @@ def dsc_faces(quick=False, random_state=0, log=print, data=None):
     on the same inputs is their ``undefended_accuracy``; the pixel model's
     is its own, its unit-norm step being no defence). White-box rows for
     the sparse model go through the coder's torch twin (the unrolled deep
-    LCA dynamics, exact gradients), and for the PCA model through its affine
-    map. Every
+    LCA dynamics) with BPDA's identity as the backward pass of every
+    threshold, so that units below their threshold pass gradients on; rows
+    named "IFGSM (exact)" follow the twin's exact gradient instead, which
+    is zero through inactive units and can mask the attack. White-box
+    rows for the PCA model go through its affine map.
+
+    The budgets go up to 0.5: the unit-norm step removes each image's mean
+    and contrast, so at L-inf 0.5 an attack can replace an image by a
+    faint copy of any other image (``0.5 + s (z - 0.5)`` for a small
+    ``s``, but for pixels that are exactly 0 or 1), and a working attack
+    must reach about 0 % there. The adaptive
+    rows run at the two largest budgets, 0.2 and 0.5, on the first 50 test
+    images only (the coder's twin costs about a second per attack step):
+    white-box PGD (20 steps, Madry et al.'s step ``2.5 epsilon / 20``, a
+    random start) on every model, and "IFGSM (exact)" on the sparse model
+    (with `quick`: 20 images, 5 steps, 0.2 only). Every
     adversarial row has the accuracy under Gaussian noise of the
     perturbation's standard deviation (paper 001's control), and low-pass
     rows blur by 1 pixel. ``distance`` (Table 1's delta_alpha on adversarial
@@ -140,7 +155,7 @@ def dsc_faces(quick=False, random_state=0, log=print, data=None):
     from sparsetools.evaluation._common import train_svm
     from sparsetools.evaluation._evaluate import evaluate
     from sparsetools.evaluation._models import convnet, mlp, train_classifier
-    from sparsetools.torch.attacks import bim
+    from sparsetools.torch.attacks import bim, pgd
 
     if data is not None:
         raise ValueError(f"data: preset dsc-faces runs on scikit-image's LFW subset (faces "
@@ -183,8 +198,14 @@ def dsc_faces(quick=False, random_state=0, log=print, data=None):
     log(f"  networks: {time.perf_counter() - t0:.1f} s")
     surrogate = nets["ConvNet-A"]
 
-    eps = [0.1, 0.2] if quick else [0.02, 0.05, 0.1, 0.2]
-    attacks = {"IFGSM": (bim, {"epsilon": eps, "n_iter": 10 if quick else 20})}
+    eps = [0.1, 0.2] if quick else [0.02, 0.05, 0.1, 0.2, 0.5]
+    largest = [0.2] if quick else [0.2, 0.5]
+    ifgsm = (bim, {"epsilon": eps, "n_iter": 10 if quick else 20})
+    attacks = {"IFGSM": ifgsm}
+    strong = {"PGD": (pgd, {"epsilon": largest, "n_iter": 5 if quick else 20,
+                            "random_state": random_state})}
+    exact = {"IFGSM (exact)": (bim, {"epsilon": largest, "n_iter": 5 if quick else 20})}
+    n_adaptive = 20 if quick else 50      # the adaptive rows' test images (the first)
     models = [("ConvNet-A (surrogate)", _split_network(surrogate, X_train, y_train),
                ("white-box",), None),
               ("ConvNet-B", _split_network(nets["ConvNet-B"], X_train, y_train),
@@ -205,6 +226,15 @@ def dsc_faces(quick=False, random_state=0, log=print, data=None):
         if part.meta["skipped"]:
             skipped[name] = part.meta["skipped"]
         report += part
+        # the adaptive white-box attacks: PGD at the largest budgets, and for
+        # the sparse model the exact gradient beside BPDA's identity
+        extra = [(strong, "identity")] + ([(exact, "exact")] if pipe is sparse else [])
+        for more, backward in extra:
+            report.records += evaluate(
+                pipe, X_test[:n_adaptive], y_test[:n_adaptive], attacks=more,
+                threat_models=("white-box",),
+                undefended=undefended, name=name, image_shape=IMAGE_SHAPE,
+                backward=backward, random_state=random_state).select(condition="adversarial")
         log(f"  {name}: {time.perf_counter() - t0:.1f} s")
     report.meta["skipped"] = skipped
     report.meta["data"] = {"name": "LFW subset", "source": "skimage.data.lfw_subset "
