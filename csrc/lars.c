@@ -18,9 +18,9 @@
 ptrdiff_t st_lars_workspace_size(ptrdiff_t n_atoms, ptrdiff_t max_active)
 {
     /* e, d, nrm2, tmp (4 n), W (max_active n), LT (max_active^2), z, v, sgn,
-     * u0, u (5 max_active) */
+     * u0, u, sqg (6 max_active) */
     return (4 + max_active) * n_atoms + max_active * max_active +
-           5 * max_active;
+           6 * max_active;
 }
 
 #define TYPE double

@@ -199,8 +199,8 @@ ST_INLINE ptrdiff_t CAT(lars_add_, TYPE)(
     const TYPE *gram, const TYPE *gdiag, const TYPE *c0, const TYPE *thresh,
     ptrdiff_t n, ptrdiff_t m, TYPE *W, TYPE *LT, TYPE *tmp, ptrdiff_t s,
     ptrdiff_t j, TYPE sg, TYPE *e, TYPE *d, TYPE *nrm2, TYPE *z, TYPE *v,
-    TYPE *sgn, ptrdiff_t *support, TYPE lam, int positive, ptrdiff_t exclude,
-    TYPE exclude_sign, TYPE *best_num, TYPE *best_den)
+    TYPE *sgn, TYPE *sqg, ptrdiff_t *support, TYPE lam, int positive,
+    ptrdiff_t exclude, TYPE exclude_sign, TYPE *best_num, TYPE *best_den)
 {
     ptrdiff_t t, bi;
     const TYPE inv = (TYPE)1 / SQRT(s == 0 ? gdiag[j] : nrm2[j]);
@@ -257,6 +257,7 @@ ST_INLINE ptrdiff_t CAT(lars_add_, TYPE)(
     nrm2[j] = -1; /* active: never a join candidate */
     v[s] = vs;
     sgn[s] = sg;
+    sqg[s] = SQRT(gdiag[j]);
     support[s] = j;
     return bi;
 }
@@ -290,6 +291,46 @@ ST_INLINE void CAT(lars_backsub_, TYPE)(const TYPE *LT, ptrdiff_t m,
     }
 }
 
+/* lars_backsub_ with a third right-hand side: x2 = L^{-T} b2 (b2 and x2
+ * may be the same array), each solution computed with the same operations
+ * in the same order as alone; the three independent recurrences overlap, so
+ * the third costs little latency. */
+ST_INLINE void CAT(lars_backsub3_, TYPE)(const TYPE *LT, ptrdiff_t m,
+                                         ptrdiff_t s, const TYPE *b0,
+                                         TYPE *x0, const TYPE *b1, TYPE *x1,
+                                         const TYPE *b2, TYPE *x2)
+{
+    ptrdiff_t t, u;
+    for (t = s - 1; t >= 0; --t) {
+        const TYPE *row = LT + t * m;
+        TYPE a0 = b0[t], a1 = b1[t], a2 = b2[t];
+        for (u = t + 1; u < s; ++u) {
+            a0 -= row[u] * x0[u];
+            a1 -= row[u] * x1[u];
+            a2 -= row[u] * x2[u];
+        }
+        x2[t] = a2 / row[t];
+        x1[t] = a1 / row[t];
+        x0[t] = a0 / row[t];
+    }
+}
+
+/* The test of lars_dependent_ given b = L^{-T} L^{-1} g_Aj in b. */
+ST_INLINE int CAT(lars_dependent_test_, TYPE)(const TYPE *b_,
+                                              const TYPE *gdiag,
+                                              const TYPE *nrm2,
+                                              const TYPE *sqg,
+                                              ptrdiff_t s, ptrdiff_t j)
+{
+    ptrdiff_t t;
+    TYPE scale = SQRT(gdiag[j]);
+    for (t = 0; t < s; ++t) {
+        const TYPE b = b_[t] < 0 ? -b_[t] : b_[t];
+        scale += b * sqg[t];
+    }
+    return !(nrm2[j] > ST_LARS_DEPENDENCE * EPS_VALUE * scale * scale);
+}
+
 /* Whether atom j, the winner of a join search, is numerically in the span of
  * the s active atoms although its squared distance nrm2[j] passed the plain
  * threshold.  nrm2[j] is the Schur complement G_jj - |L^{-1} g_Aj|^2, and the
@@ -302,24 +343,23 @@ ST_INLINE void CAT(lars_backsub_, TYPE)(const TYPE *LT, ptrdiff_t m,
  * span would join on a pivot and a residual correlation that are both
  * rounding noise: the codes became garbage (found by the fuzz test: atoms
  * 1e16 apart in scale, repeated and near-parallel, alpha = 0).  Costs one
- * back-substitution per join; buf holds s scalars. */
+ * back-substitution per join; buf holds s scalars.  The main loop runs the
+ * first test of a join inside the back-substitution of u0 and u
+ * (lars_backsub3_, the same operations: the same answer), where its
+ * dependency chain overlaps theirs and it costs little; sqg caches
+ * sqrt(G_tt) of the active atoms. */
 ST_INLINE int CAT(lars_dependent_, TYPE)(const TYPE *W, const TYPE *LT,
                                          const TYPE *gdiag, const TYPE *nrm2,
-                                         const ptrdiff_t *support, ptrdiff_t n,
+                                         const TYPE *sqg, ptrdiff_t n,
                                          ptrdiff_t m, ptrdiff_t s, ptrdiff_t j,
                                          TYPE *buf)
 {
     ptrdiff_t t;
-    TYPE scale = SQRT(gdiag[j]);
     for (t = 0; t < s; ++t) {
         buf[t] = W[t * n + j]; /* L^{-1} g_Aj */
     }
     CAT(lars_backsub_, TYPE)(LT, m, s, buf, buf, NULL, NULL);
-    for (t = 0; t < s; ++t) {
-        const TYPE b = buf[t] < 0 ? -buf[t] : buf[t];
-        scale += b * SQRT(gdiag[support[t]]);
-    }
-    return !(nrm2[j] > ST_LARS_DEPENDENCE * EPS_VALUE * scale * scale);
+    return CAT(lars_dependent_test_, TYPE)(buf, gdiag, nrm2, sqg, s, j);
 }
 
 ST_HOT_CLONES
@@ -354,6 +394,7 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
     TYPE *sgn = v + m;             /* s_A */
     TYPE *u0 = sgn + m;            /* L^{-T} z: a_A(l) = u0 - l u */
     TYPE *u = u0 + m;              /* L^{-T} v */
+    TYPE *sqg = u + m;             /* sqrt(G_tt) of the active atoms */
 
     if (m == 0) {
         return ST_OK;
@@ -367,20 +408,33 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
     lam = bn / bd;
     j_join = CAT(lars_add_, TYPE)(gram, gdiag, c0, thresh, n, m, W, LT, tmp, 0,
                                   j, c0[j] > 0 ? 1 : -1, e, d, nrm2, z, v, sgn,
-                                  support, lam, positive, -1, 0, &bn, &bd);
+                                  sqg, support, lam, positive, -1, 0, &bn, &bd);
     s = 1;
     steps = 1; /* the first join is a step */
 
     for (;;) {
         TYPE lam_join = -1, lam_drop = -1;
         ptrdiff_t t_drop = -1;
+        int dependent;
 
         /* a_t(l) = u0_t - l u_t; as l decreases it moves by sign(u_t).  An
          * atom leaves where its coefficient reaches zero moving against its
          * sign: at u0_t / u_t below lam, or at lam itself when it is already
          * at (or, by rounding, past) zero and not moving the right way (an
          * atom that joined on a tie it cannot keep). */
-        CAT(lars_backsub_, TYPE)(LT, m, s, z, u0, v, u);
+        if (s < m && j_join >= 0) {
+            /* with the first dependence test's back-substitution (see
+             * below), whose recurrence overlaps these two */
+            for (t = 0; t < s; ++t) {
+                tmp[t] = W[t * n + j_join]; /* L^{-1} g_Aj */
+            }
+            CAT(lars_backsub3_, TYPE)(LT, m, s, z, u0, v, u, tmp, tmp);
+            dependent = CAT(lars_dependent_test_, TYPE)(tmp, gdiag, nrm2,
+                                                        sqg, s, j_join);
+        } else {
+            CAT(lars_backsub_, TYPE)(LT, m, s, z, u0, v, u);
+            dependent = 0;
+        }
         for (t = 0; t < s; ++t) {
             const TYPE at = (u0[t] - lam * u[t]) * sgn[t];
             const TYPE ut = u[t] * sgn[t];
@@ -401,13 +455,14 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
          * atom it found that is numerically in the active span is barred
          * (nrm2 0, which only a leave, rebuilding nrm2, undoes) and the
          * search runs again */
-        while (s < m && j_join >= 0 &&
-               CAT(lars_dependent_, TYPE)(W, LT, gdiag, nrm2, support, n, m,
-                                          s, j_join, tmp)) {
+        while (dependent) {
             nrm2[j_join] = 0;
             j_join = CAT(lars_join_, TYPE)(e, d, nrm2, thresh, n, lam,
                                            positive, just_left, left_sign,
                                            &bn, &bd);
+            dependent = s < m && j_join >= 0 &&
+                        CAT(lars_dependent_, TYPE)(W, LT, gdiag, nrm2, sqg,
+                                                   n, m, s, j_join, tmp);
         }
         if (s < m && j_join >= 0) {
             lam_join = bn / bd;
@@ -428,8 +483,8 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
             j_join = CAT(lars_add_, TYPE)(gram, gdiag, c0, thresh, n, m, W, LT,
                                           tmp, s, j_join,
                                           e[j_join] > 0 ? 1 : -1, e, d, nrm2,
-                                          z, v, sgn, support, lam, positive,
-                                          -1, 0, &bn, &bd);
+                                          z, v, sgn, sqg, support, lam,
+                                          positive, -1, 0, &bn, &bd);
             ++s;
         } else {
             /* atom support[t_drop] leaves: rebuild the remaining rows, from
@@ -451,7 +506,7 @@ int CAT(st_lars_, TYPE)(const TYPE *gram, const TYPE *gdiag,
             for (t = 0; t < s; ++t) {
                 j_join = CAT(lars_add_, TYPE)(
                     gram, gdiag, c0, thresh, n, m, W, LT, tmp, t, support[t],
-                    sgn[t], e, d, nrm2, z, v, sgn, support, lam, positive,
+                    sgn[t], e, d, nrm2, z, v, sgn, sqg, support, lam, positive,
                     just_left, left_sign, &bn, &bd);
             }
         }
