@@ -298,8 +298,9 @@ def test_zero_codes_when_alpha_exceeds_every_correlation(camera_hp):
     assert not codes.any() and info["n_iter"][0] == 0 and info["converged"][0]
     codes = conv_bpdn(camera_hp, f, alpha=0.99 * np.abs(corr).max(), max_iter=50, tol=0)
     assert codes.any()
-    pos, info = conv_bpdn(camera_hp, f, alpha=corr.max(), positive=True, return_info=True)
-    assert not pos.any() and info["n_iter"][0] == 0
+    pos, info = conv_bpdn(camera_hp, f, alpha=corr.max(), positive=True, tol=0,
+                          return_info=True)
+    assert not pos.any() and info["n_iter"][0] == 0 and info["converged"][0]
 
 
 def _np_correlations(image, filters):

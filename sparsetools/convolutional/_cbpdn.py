@@ -263,7 +263,8 @@ def conv_bpdn(images, filters, *, alpha, max_iter=500, tol=1e-3, rho=None, relax
     return_info : bool, default=False
         Also return a dict of per-image arrays: ``n_iter``, ``rho`` (final),
         ``primal_residual``, ``dual_residual`` (normalised) and
-        ``converged``.
+        ``converged`` (``n_iter`` is 0, and ``converged`` True, where the
+        zero codes are optimal).
 
     Returns
     -------
@@ -324,7 +325,8 @@ def conv_bpdn(images, filters, *, alpha, max_iter=500, tol=1e-3, rho=None, relax
         else:
             for i in range(n_images):
                 codes[i], stats[i] = problem.solve(s[i], n_threads, pool)
-    converged = (stats[:, 2] < tol) & (stats[:, 3] < tol)
+    # n_iter 0: zero codes are the exact optimum, whatever tol
+    converged = ((stats[:, 2] < tol) & (stats[:, 3] < tol)) | (stats[:, 0] == 0)
     if tol > 0 and not converged.all():
         bad = np.flatnonzero(~converged)
         warnings.warn(
