@@ -6,6 +6,40 @@
  * unrolling those loops and vectorising the loop around them instead (with
  * gathers and spills: 2-3x slower). */
 
+/* e <- weight e + sum_j conj(x_j) y_j for each frequency q of a block: x and
+ * y are de-interleaved (re, im) planes of kb = n_tiles * BLOCK values, e one
+ * packed entry (BLOCK real parts, then BLOCK imaginary parts). */
+ST_INLINE void CAT(conv_dict_conj_dot_, TYPE)(const TYPE *xr, const TYPE *xi, const TYPE *yr,
+                                              const TYPE *yi, ptrdiff_t kb, TYPE weight,
+                                              TYPE *e)
+{
+    TYPE pr[ST_CONV_DICT_BLOCK], qr[ST_CONV_DICT_BLOCK];
+    TYPE pi[ST_CONV_DICT_BLOCK], qi[ST_CONV_DICT_BLOCK];
+    ptrdiff_t j, q;
+
+    #pragma omp simd
+    for (q = 0; q < ST_CONV_DICT_BLOCK; ++q) {
+        pr[q] = 0;
+        qr[q] = 0;
+        pi[q] = 0;
+        qi[q] = 0;
+    }
+    for (j = 0; j < kb; j += ST_CONV_DICT_BLOCK) {
+        #pragma omp simd
+        for (q = 0; q < ST_CONV_DICT_BLOCK; ++q) {
+            pr[q] += xr[j + q] * yr[j + q];
+            qr[q] += xi[j + q] * yi[j + q];
+            pi[q] += xr[j + q] * yi[j + q];
+            qi[q] += xi[j + q] * yr[j + q];
+        }
+    }
+    #pragma omp simd
+    for (q = 0; q < ST_CONV_DICT_BLOCK; ++q) {
+        e[q] = weight * e[q] + (pr[q] + qr[q]);
+        e[ST_CONV_DICT_BLOCK + q] = weight * e[ST_CONV_DICT_BLOCK + q] + (pi[q] - qi[q]);
+    }
+}
+
 ST_HOT_CLONES
 int CAT(st_conv_dict_accumulate_, TYPE)(const TYPE *zf, const TYPE *sf, TYPE *a, TYPE *b,
                                         ptrdiff_t n_tiles, ptrdiff_t m, ptrdiff_t n_ch,
@@ -61,30 +95,8 @@ int CAT(st_conv_dict_accumulate_, TYPE)(const TYPE *zf, const TYPE *sf, TYPE *a,
             TYPE *row = ab + (r * (r + 1) / 2) * 2 * ST_CONV_DICT_BLOCK;
             for (k = 0; k <= r; ++k) {
                 const TYPE *yr = zr + k * kb, *yi = zi + k * kb;
-                TYPE *e = row + k * 2 * ST_CONV_DICT_BLOCK;
-                TYPE pr[ST_CONV_DICT_BLOCK], qr[ST_CONV_DICT_BLOCK];
-                TYPE pi[ST_CONV_DICT_BLOCK], qi[ST_CONV_DICT_BLOCK];
-                #pragma omp simd
-                for (q = 0; q < ST_CONV_DICT_BLOCK; ++q) {
-                    pr[q] = 0;
-                    qr[q] = 0;
-                    pi[q] = 0;
-                    qi[q] = 0;
-                }
-                for (j = 0; j < kb; j += ST_CONV_DICT_BLOCK) {
-                    #pragma omp simd
-                    for (q = 0; q < ST_CONV_DICT_BLOCK; ++q) {
-                        pr[q] += xr[j + q] * yr[j + q];
-                        qr[q] += xi[j + q] * yi[j + q];
-                        pi[q] += xr[j + q] * yi[j + q];
-                        qi[q] += xi[j + q] * yr[j + q];
-                    }
-                }
-                #pragma omp simd
-                for (q = 0; q < ST_CONV_DICT_BLOCK; ++q) {
-                    e[q] = weight * e[q] + (pr[q] + qr[q]);
-                    e[ST_CONV_DICT_BLOCK + q] = weight * e[ST_CONV_DICT_BLOCK + q] + (pi[q] - qi[q]);
-                }
+                CAT(conv_dict_conj_dot_, TYPE)(xr, xi, yr, yi, kb, weight,
+                                               row + k * 2 * ST_CONV_DICT_BLOCK);
             }
         }
         /* b[i, c] <- w b[i, c] + sum_j conj(Z[j, i]) S[j, c] */
@@ -92,30 +104,8 @@ int CAT(st_conv_dict_accumulate_, TYPE)(const TYPE *zf, const TYPE *sf, TYPE *a,
             const TYPE *xr = zr + i * kb, *xi = zi + i * kb;
             for (c = 0; c < n_ch; ++c) {
                 const TYPE *yr = sr + c * kb, *yi = si + c * kb;
-                TYPE *e = bb + (i * n_ch + c) * 2 * ST_CONV_DICT_BLOCK;
-                TYPE pr[ST_CONV_DICT_BLOCK], qr[ST_CONV_DICT_BLOCK];
-                TYPE pi[ST_CONV_DICT_BLOCK], qi[ST_CONV_DICT_BLOCK];
-                #pragma omp simd
-                for (q = 0; q < ST_CONV_DICT_BLOCK; ++q) {
-                    pr[q] = 0;
-                    qr[q] = 0;
-                    pi[q] = 0;
-                    qi[q] = 0;
-                }
-                for (j = 0; j < kb; j += ST_CONV_DICT_BLOCK) {
-                    #pragma omp simd
-                    for (q = 0; q < ST_CONV_DICT_BLOCK; ++q) {
-                        pr[q] += xr[j + q] * yr[j + q];
-                        qr[q] += xi[j + q] * yi[j + q];
-                        pi[q] += xr[j + q] * yi[j + q];
-                        qi[q] += xi[j + q] * yr[j + q];
-                    }
-                }
-                #pragma omp simd
-                for (q = 0; q < ST_CONV_DICT_BLOCK; ++q) {
-                    e[q] = weight * e[q] + (pr[q] + qr[q]);
-                    e[ST_CONV_DICT_BLOCK + q] = weight * e[ST_CONV_DICT_BLOCK + q] + (pi[q] - qi[q]);
-                }
+                CAT(conv_dict_conj_dot_, TYPE)(xr, xi, yr, yi, kb, weight,
+                                               bb + (i * n_ch + c) * 2 * ST_CONV_DICT_BLOCK);
             }
         }
     }
