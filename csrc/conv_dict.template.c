@@ -6,6 +6,22 @@
  * unrolling those loops and vectorising the loop around them instead (with
  * gathers and spills: 2-3x slower). */
 
+/* nf interleaved (re, im) values of src into the planes dr and di of one
+ * block, zero-padded to ST_CONV_DICT_BLOCK. */
+ST_INLINE void CAT(conv_dict_split_, TYPE)(const TYPE *src, ptrdiff_t nf, TYPE *dr, TYPE *di)
+{
+    ptrdiff_t q;
+
+    for (q = 0; q < nf; ++q) {
+        dr[q] = src[2 * q];
+        di[q] = src[2 * q + 1];
+    }
+    for (; q < ST_CONV_DICT_BLOCK; ++q) {
+        dr[q] = 0;
+        di[q] = 0;
+    }
+}
+
 /* e <- weight e + sum_j conj(x_j) y_j for each frequency q of a block: x and
  * y are de-interleaved (re, im) planes of kb = n_tiles * BLOCK values, e one
  * packed entry (BLOCK real parts, then BLOCK imaginary parts). */
@@ -48,7 +64,7 @@ int CAT(st_conv_dict_accumulate_, TYPE)(const TYPE *zf, const TYPE *sf, TYPE *a,
 {
     const ptrdiff_t kb = n_tiles * ST_CONV_DICT_BLOCK;
     TYPE *zr = work, *zi = zr + m * kb, *sr = zi + m * kb, *si = sr + n_ch * kb;
-    ptrdiff_t blk, i, j, r, k, c, q;
+    ptrdiff_t blk, i, j, r, k, c;
 
     if (conv_dict_bad_blocks(m, n_freq, n_blocks, blk0, blk1) || n_tiles < 0 || n_ch < 1 ||
         !(weight >= 0 && weight <= 1)) {
@@ -63,30 +79,14 @@ int CAT(st_conv_dict_accumulate_, TYPE)(const TYPE *zf, const TYPE *sf, TYPE *a,
         /* de-interleave the block: zr/zi (m, k, B), sr/si (c, k, B) */
         for (j = 0; j < n_tiles; ++j) {
             for (i = 0; i < m; ++i) {
-                const TYPE *src = zf + 2 * ((j * m + i) * n_freq + f0);
-                TYPE *dr = zr + i * kb + j * ST_CONV_DICT_BLOCK;
-                TYPE *di = zi + i * kb + j * ST_CONV_DICT_BLOCK;
-                for (q = 0; q < nf; ++q) {
-                    dr[q] = src[2 * q];
-                    di[q] = src[2 * q + 1];
-                }
-                for (; q < ST_CONV_DICT_BLOCK; ++q) {
-                    dr[q] = 0;
-                    di[q] = 0;
-                }
+                CAT(conv_dict_split_, TYPE)(zf + 2 * ((j * m + i) * n_freq + f0), nf,
+                                            zr + i * kb + j * ST_CONV_DICT_BLOCK,
+                                            zi + i * kb + j * ST_CONV_DICT_BLOCK);
             }
             for (c = 0; c < n_ch; ++c) {
-                const TYPE *src = sf + 2 * ((j * n_ch + c) * n_freq + f0);
-                TYPE *dr = sr + c * kb + j * ST_CONV_DICT_BLOCK;
-                TYPE *di = si + c * kb + j * ST_CONV_DICT_BLOCK;
-                for (q = 0; q < nf; ++q) {
-                    dr[q] = src[2 * q];
-                    di[q] = src[2 * q + 1];
-                }
-                for (; q < ST_CONV_DICT_BLOCK; ++q) {
-                    dr[q] = 0;
-                    di[q] = 0;
-                }
+                CAT(conv_dict_split_, TYPE)(sf + 2 * ((j * n_ch + c) * n_freq + f0), nf,
+                                            sr + c * kb + j * ST_CONV_DICT_BLOCK,
+                                            si + c * kb + j * ST_CONV_DICT_BLOCK);
             }
         }
         /* A[r, k] <- w A[r, k] + sum_j conj(Z[j, r]) Z[j, k], k <= r */
