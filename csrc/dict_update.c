@@ -64,71 +64,85 @@ int st_dict_update_block_double(double *D, const double *A, const double *B,
 }
 
 ST_HOT_CLONES
-int st_accumulate_stats_double(double *A, double *B, const double *codes,
-                               const double *rows, const double *D, ptrdiff_t m,
-                               ptrdiff_t n_atoms, ptrdiff_t n_features,
-                               double beta, double scale, ptrdiff_t *support,
-                               double *work, double *half_sqerr, double *l1)
+ptrdiff_t st_code_support_double(const double *a, const double *x,
+                                 const double *D, ptrdiff_t n_atoms,
+                                 ptrdiff_t n_features, ptrdiff_t *support,
+                                 double *work, double *half_sqerr, double *l1)
 {
     const ptrdiff_t k = n_atoms, f = n_features;
-    double sq_total = 0, l1_total = 0;
+    ptrdiff_t j, u, nnz = 0;
+    for (j = 0; j < k; ++j) {
+        if (a[j] != 0) {
+            support[nnz++] = j;
+        }
+    }
+    if (D != NULL) {
+        double *restrict r = work;
+        double sq = 0, l1_sum = 0;
+        for (j = 0; j < f; ++j) {
+            r[j] = x[j];
+        }
+        for (u = 0; u < nnz; ++u) {
+            const double c = a[support[u]];
+            const double *restrict d = D + support[u] * f;
+            l1_sum += fabs(c);
+            for (j = 0; j < f; ++j) {
+                r[j] -= c * d[j];
+            }
+        }
+        for (j = 0; j < f; ++j) {
+            sq += r[j] * r[j];
+        }
+        *half_sqerr = 0.5 * sq;
+        *l1 = l1_sum;
+    }
+    return nnz;
+}
+
+ST_HOT_CLONES
+int st_accumulate_rows_double(double *A, double *B, const double *codes,
+                              const double *rows, ptrdiff_t m,
+                              ptrdiff_t n_atoms, ptrdiff_t n_features,
+                              const ptrdiff_t *supports, ptrdiff_t ld,
+                              const ptrdiff_t *nnz, ptrdiff_t p0, ptrdiff_t p1,
+                              double beta, double scale)
+{
+    const ptrdiff_t k = n_atoms, f = n_features;
     ptrdiff_t i, j, u, v;
 
-    if (k <= 0 || f <= 0 || m < 0) {
+    if (k <= 0 || f <= 0 || m < 0 || p0 < 0 || p1 > k || p0 > p1 || ld < 0) {
         return ST_ERR_BAD_ARGUMENT;
     }
     if (beta != 1) {
-        for (j = 0; j < k * k; ++j) {
+        for (j = p0 * k; j < p1 * k; ++j) {
             A[j] *= beta;
         }
-        for (j = 0; j < k * f; ++j) {
+        for (j = p0 * f; j < p1 * f; ++j) {
             B[j] *= beta;
         }
     }
     for (i = 0; i < m; ++i) {
         const double *restrict a = codes + i * k;
         const double *restrict x = rows + i * f;
-        ptrdiff_t nnz = 0;
-        for (j = 0; j < k; ++j) {
-            if (a[j] != 0) {
-                support[nnz++] = j;
+        const ptrdiff_t *restrict sup = supports + i * ld;
+        const ptrdiff_t n = nnz[i];
+        for (u = 0; u < n && sup[u] < p1; ++u) {
+            const ptrdiff_t p = sup[u];
+            if (p < p0) {
+                continue;
             }
-        }
-        for (u = 0; u < nnz; ++u) {
-            const ptrdiff_t p = support[u];
-            const double ap = scale * a[p];
-            double *restrict arow = A + p * k;
-            double *restrict brow = B + p * f;
-            for (v = 0; v < nnz; ++v) {
-                arow[support[v]] += ap * a[support[v]];
-            }
-            for (j = 0; j < f; ++j) {
-                brow[j] += ap * x[j];
-            }
-        }
-        if (D != NULL) {
-            double *restrict r = work;
-            double sq = 0;
-            for (j = 0; j < f; ++j) {
-                r[j] = x[j];
-            }
-            for (u = 0; u < nnz; ++u) {
-                const double c = a[support[u]];
-                const double *restrict d = D + support[u] * f;
-                l1_total += fabs(c);
+            {
+                const double ap = scale * a[p];
+                double *restrict arow = A + p * k;
+                double *restrict brow = B + p * f;
+                for (v = 0; v < n; ++v) {
+                    arow[sup[v]] += ap * a[sup[v]];
+                }
                 for (j = 0; j < f; ++j) {
-                    r[j] -= c * d[j];
+                    brow[j] += ap * x[j];
                 }
             }
-            for (j = 0; j < f; ++j) {
-                sq += r[j] * r[j];
-            }
-            sq_total += sq;
         }
-    }
-    if (D != NULL) {
-        *half_sqerr = 0.5 * sq_total;
-        *l1 = l1_total;
     }
     return ST_OK;
 }

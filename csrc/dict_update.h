@@ -36,14 +36,31 @@ int st_dict_update_block_double(double *D, const double *A, const double *B,
  *   A <- beta A + scale sum_i a_i^T a_i,   B <- beta B + scale sum_i a_i^T x_i,
  *
  * touching only the non-zeros of each code: O(m (nnz^2 + nnz n_features))
- * instead of the dense products' O(m n_atoms (n_atoms + n_features)).
- * When D (n_atoms x n_features) is not NULL, the same pass also measures the
- * batch: *half_sqerr = sum_i 0.5 ||x_i - a_i D||^2 and *l1 = sum_i ||a_i||_1
- * (work: n_features scalars).  support: n_atoms scratch indices. */
-int st_accumulate_stats_double(double *A, double *B, const double *codes,
-                               const double *rows, const double *D, ptrdiff_t m,
-                               ptrdiff_t n_atoms, ptrdiff_t n_features,
-                               double beta, double scale, ptrdiff_t *support,
-                               double *work, double *half_sqerr, double *l1);
+ * instead of the dense products' O(m n_atoms (n_atoms + n_features)).  Two
+ * steps, each parallel: first each code's support (st_code_support_double,
+ * one code at a time), then the rows of A and B (st_accumulate_rows_double,
+ * one range of atoms at a time). */
+
+/* The indices of the non-zeros of code a (n_atoms values) into support, in
+ * increasing order; returns their count.  When D (n_atoms x n_features) is
+ * not NULL, also the code's terms of the batch's objective:
+ * *half_sqerr = 0.5 ||x - a D||^2 and *l1 = ||a||_1 (work: n_features
+ * scalars); x is then a signal of n_features values. */
+ptrdiff_t st_code_support_double(const double *a, const double *x,
+                                 const double *D, ptrdiff_t n_atoms,
+                                 ptrdiff_t n_features, ptrdiff_t *support,
+                                 double *work, double *half_sqerr, double *l1);
+
+/* Rows p0 <= p < p1 of A and B updated with the batch, given the supports of
+ * the codes (code i's in supports[i * ld], nnz[i] of them, increasing).
+ * Each row gets the codes' terms in the order of the codes, so the result
+ * does not depend on how the rows are split; ranges that do not overlap can
+ * run at once.  Returns ST_OK or ST_ERR_BAD_ARGUMENT. */
+int st_accumulate_rows_double(double *A, double *B, const double *codes,
+                              const double *rows, ptrdiff_t m,
+                              ptrdiff_t n_atoms, ptrdiff_t n_features,
+                              const ptrdiff_t *supports, ptrdiff_t ld,
+                              const ptrdiff_t *nnz, ptrdiff_t p0, ptrdiff_t p1,
+                              double beta, double scale);
 
 #endif

@@ -847,3 +847,20 @@ def test_cd_warning_quotes_the_same_largest_gap_with_threads(patches):
             lasso(X[:2000], D, alpha=0.05, method="cd", max_iter=2, n_jobs=n_jobs)
         messages.append(str(record[0].message))
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 5), (100, 30), (256, 64), (300, 64)])
+def test_gram_matrix_is_symmetric_and_the_same_for_any_number_of_threads(dtype, shape):
+    from sparsetools.coding._gram import gram_matrix
+
+    D = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    G1, d1 = gram_matrix(D, 1)
+    G2, d2 = gram_matrix(D, 2)
+    np.testing.assert_array_equal(G1, G2)
+    np.testing.assert_array_equal(G1, G1.T)
+    np.testing.assert_array_equal(d1, np.diagonal(G1))
+    np.testing.assert_array_equal(d1, d2)
+    reference = D.astype(np.float64) @ D.T.astype(np.float64)
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(G1, reference, rtol=0, atol=tol * np.abs(reference).max())

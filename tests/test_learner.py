@@ -325,6 +325,68 @@ def test_online_resamples_unused_atoms():
     assert np.all(cos.max(axis=1) > 0.99)
 
 
+def test_threaded_statistics_equal_the_serial_ones_bitwise():
+    from sparsetools._lib import _learning
+
+    rng = np.random.default_rng(6)
+    K, F, m = 70, 9, 41  # 70 atoms: three ranges of rows, the last one short
+    codes = rng.standard_normal((m, K)) * (rng.random((m, K)) < 0.15)
+    rows = rng.standard_normal((m, F))
+    D = rng.standard_normal((K, F))
+    A0 = rng.standard_normal((K, K))
+    A0 = A0 @ A0.T
+    B0 = rng.standard_normal((K, F))
+    out = []
+    for n_threads in (1, 2, 3):
+        A, B = A0.copy(), B0.copy()
+        terms = _learning.accumulate_stats(A, B, codes, rows, 0.7, 0.25, D, n_threads)
+        out.append((A, B, terms))
+    for A, B, terms in out[1:]:
+        np.testing.assert_array_equal(A, out[0][0])
+        np.testing.assert_array_equal(B, out[0][1])
+        assert terms == out[0][2]
+    np.testing.assert_allclose(out[0][0], 0.7 * A0 + 0.25 * codes.T @ codes, atol=1e-12)
+
+
+def test_online_step_is_the_statistics_then_the_atom_update():
+    from sparsetools._lib import _learning
+
+    rng = np.random.default_rng(7)
+    K, F, m = 24, 9, 30
+    codes = rng.standard_normal((m, K)) * (rng.random((m, K)) < 0.2)
+    codes[:, 5] = 0  # atom 5 stays unused
+    rows = rng.standard_normal((m, F))
+    D0 = rng.standard_normal((K, F))
+    D0 /= np.linalg.norm(D0, axis=1, keepdims=True)
+    A0, B0 = np.zeros((K, K)), np.zeros((K, F))
+    A, B, D = A0.copy(), B0.copy(), D0.copy()
+    half_sqerr, l1 = _learning.accumulate_stats(A, B, codes, rows, 0.9, 1 / m, D)
+    unused = _learning.dict_update(D, A, B, 1e-10 * np.max(np.diagonal(A)))
+    for n_threads in (1, 2):
+        A2, B2, D2 = A0.copy(), B0.copy(), D0.copy()
+        step = _learning.OnlineStep(m, K, F, n_threads)
+        h2, l2, unused2 = step(A2, B2, codes, rows, D2, 0.9, 1 / m)
+        np.testing.assert_array_equal(A2, A)
+        np.testing.assert_array_equal(B2, B)
+        np.testing.assert_array_equal(D2, D)
+        np.testing.assert_array_equal(unused2, unused)
+        np.testing.assert_array_equal(unused2, [5])
+        assert (h2, l2) == (half_sqerr, l1)
+    with pytest.raises(ValueError, match="inconsistent"):
+        step(A2, B2, codes[:-1], rows[:-1], D2, 0.9, 1 / m)
+
+
+def test_online_learning_agrees_for_any_number_of_threads(patches):
+    train, _ = patches
+    out = [DictionaryLearner(32, coding="lasso", alpha=LAMBDA, batch_size=128, max_iter=1,
+                             random_state=0, n_jobs=n).fit(train[:3000])
+           for n in (1, 2)]
+    # not bitwise: the coder's chunks, and so the shapes of its GEMMs, follow
+    # the number of threads, and BLAS may round them differently
+    np.testing.assert_allclose(out[0].components_, out[1].components_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(out[0].error_, out[1].error_, rtol=1e-12)
+
+
 def test_sparse_objective_equals_the_dense_residual():
     from sparsetools._lib import _learning
 

@@ -3,7 +3,7 @@
 # cimported) so each extension module stays self-contained.
 
 from cython cimport floating
-from scipy.linalg.cython_blas cimport dgemm, sgemm
+from scipy.linalg.cython_blas cimport dgemm, dsyrk, sgemm, ssyrk
 
 
 cdef extern from "gram_common.h" nogil:

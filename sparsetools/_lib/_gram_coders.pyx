@@ -72,27 +72,93 @@ cdef enum Kernel:
     KERNEL_CD
 
 
-def symmetrize_upper(floating[::1, :] G):
-    """Copy the upper triangle of the Fortran-ordered square G onto its lower
-    one, in place (what BLAS syrk leaves out).
+#: Rows of D per tile of gram_into: the tiles, and so every entry's
+#: arithmetic, are the same whatever the number of threads.
+GRAM_TILE = 128
 
-    In square tiles of 32, so that the strided reads of a tile's rows stay
-    in cache (twice as fast as column by column at 256 atoms).
+
+cdef inline void _gram_tile(const floating *d, floating *g, Py_ssize_t n,
+                            int f, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t j0,
+                            Py_ssize_t j1) noexcept nogil:
+    """G[i0:i1, j0:j1] = D[i0:i1] D[j0:j1]^T for row-major D (n x f) and G
+    (n x n), i0 <= j0; a diagonal tile (i0 == j0) gets its upper triangle
+    only (syrk)."""
+    cdef char tr = b'T'
+    cdef char nt = b'N'
+    cdef char lo = b'L'
+    cdef floating one = 1
+    cdef floating zero = 0
+    cdef int ld = <int> n
+    cdef int mi = <int> (i1 - i0)
+    cdef int mj = <int> (j1 - j0)
+    # Column-major, G is the matrix M with M(j, i) = G[i, j], and D is D^T
+    # (f x n): the tile is M[j0:j1, i0:i1] = (D^T[:, j0:j1])^T D^T[:, i0:i1],
+    # and the upper triangle of a diagonal tile is M's lower one.
+    if i0 == j0:
+        if floating is double:
+            dsyrk(&lo, &tr, &mi, &f, &one, <double *> d + i0 * f, &f, &zero,
+                  g + i0 * n + i0, &ld)
+        else:
+            ssyrk(&lo, &tr, &mi, &f, &one, <float *> d + i0 * f, &f, &zero,
+                  g + i0 * n + i0, &ld)
+    else:
+        if floating is double:
+            dgemm(&tr, &nt, &mj, &mi, &f, &one, <double *> d + j0 * f, &f,
+                  <double *> d + i0 * f, &f, &zero, g + i0 * n + j0, &ld)
+        else:
+            sgemm(&tr, &nt, &mj, &mi, &f, &one, <float *> d + j0 * f, &f,
+                  <float *> d + i0 * f, &f, &zero, g + i0 * n + j0, &ld)
+
+
+def gram_into(const floating[:, ::1] D, floating[:, ::1] G, floating[::1] gdiag,
+              int n_threads):
+    """G = D D^T (row-major, n_atoms x n_atoms) and its diagonal, in place.
+
+    The upper triangle comes in tiles of GRAM_TILE atoms (syrk on the
+    diagonal, GEMM above it) spread over the threads, then is copied onto
+    the lower one, so G is exactly symmetric and the same for any number of
+    threads.  BLAS must be held to one thread by the caller.
     """
-    cdef Py_ssize_t n = G.shape[0], i, j, i0, j0, i1, j1
-    cdef Py_ssize_t tile = 32
-    with nogil:
-        j0 = 0
-        while j0 < n:
-            j1 = min(j0 + tile, n)
-            i0 = j0
-            while i0 < n:
-                i1 = min(i0 + tile, n)
-                for j in range(j0, j1):
-                    for i in range(max(i0, j + 1), i1):
+    cdef Py_ssize_t n = D.shape[0], nb, ns, t, bi, bj, b, i, j, i0, i1, r, sj
+    cdef int f = <int> D.shape[1]
+    cdef Py_ssize_t tile = GRAM_TILE
+    cdef Py_ssize_t mtile = 32  # sub-tiles of the mirroring
+    if G.shape[0] != n or G.shape[1] != n or gdiag.shape[0] != n:
+        raise ValueError("gram_into: inconsistent array sizes")
+    if n == 0:
+        return
+    if f == 0:
+        G[:, :] = 0
+        gdiag[:] = 0
+        return
+    nb = (n + tile - 1) // tile
+    ns = (n + mtile - 1) // mtile
+    with nogil, parallel(num_threads=max(1, min(n_threads, nb))):
+        # tile t of the upper triangle, row by row of tiles: (bi, bj), bi <= bj
+        for t in prange(nb * (nb + 1) // 2, schedule='dynamic'):
+            bi = 0
+            r = t
+            while r >= nb - bi:
+                r = r - (nb - bi)
+                bi = bi + 1
+            bj = bi + r
+            _gram_tile(&D[0, 0], &G[0, 0], n, f, bi * tile,
+                       min(bi * tile + tile, n), bj * tile,
+                       min(bj * tile + tile, n))
+        # the lower triangle, G[i, j] = G[j, i] for j < i, in strips of
+        # mtile rows (the longest first, for the balance of the threads) and
+        # square sub-tiles, so that the strided reads stay in cache
+        for b in prange(ns, schedule='dynamic'):
+            i0 = (ns - 1 - b) * mtile
+            i1 = min(i0 + mtile, n)
+            sj = 0
+            while sj <= i0:
+                for i in range(i0, i1):
+                    for j in range(sj, min(sj + mtile, i)):
                         G[i, j] = G[j, i]
-                i0 += tile
-            j0 += tile
+                sj = sj + mtile
+            for i in range(i0, i1):
+                gdiag[i] = G[i, i]
 
 
 def omp_workspace_size(Py_ssize_t n_atoms, Py_ssize_t max_k):

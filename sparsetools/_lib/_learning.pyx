@@ -6,12 +6,16 @@ arguments and releases the GIL around the kernel.
 """
 import numpy as np
 
+from cython.parallel cimport parallel, prange, threadid
 from scipy.linalg.cython_blas cimport dgemm
 
 include "_status.pxi"
 
 #: Atoms per block of the online update: one GEMM per block.
 BLOCK = 16
+cdef enum:
+    # Rows of A and B per task of the threaded statistics update.
+    STATS_BLOCK = 32
 
 
 cdef extern from "dict_update.h" nogil:
@@ -21,11 +25,15 @@ cdef extern from "dict_update.h" nogil:
                                     Py_ssize_t j1, double unused_tol, double *D_old,
                                     double *work, Py_ssize_t *unused,
                                     Py_ssize_t *n_unused)
-    int st_accumulate_stats_double(double *A, double *B, const double *codes,
-                                   const double *rows, const double *D, Py_ssize_t m,
-                                   Py_ssize_t n_atoms, Py_ssize_t n_features,
-                                   double beta, double scale, Py_ssize_t *support,
-                                   double *work, double *half_sqerr, double *l1)
+    Py_ssize_t st_code_support_double(const double *a, const double *x,
+                                      const double *D, Py_ssize_t n_atoms,
+                                      Py_ssize_t n_features, Py_ssize_t *support,
+                                      double *work, double *half_sqerr, double *l1)
+    int st_accumulate_rows_double(double *A, double *B, const double *codes,
+                                  const double *rows, Py_ssize_t m, Py_ssize_t n_atoms,
+                                  Py_ssize_t n_features, const Py_ssize_t *supports,
+                                  Py_ssize_t ld, const Py_ssize_t *nnz, Py_ssize_t p0,
+                                  Py_ssize_t p1, double beta, double scale)
 
 
 cdef extern from "ksvd.h" nogil:
@@ -38,6 +46,34 @@ cdef extern from "ksvd.h" nogil:
                               double *work, Py_ssize_t *unused, Py_ssize_t *n_unused)
 
 
+cdef int _dict_update(double[:, ::1] D, const double[:, ::1] A,
+                      const double[:, ::1] B, double unused_tol, double[:, ::1] AD,
+                      double[:, ::1] D_old, double[::1] work, Py_ssize_t[::1] unused,
+                      Py_ssize_t *n_unused) noexcept nogil:
+    """One block-coordinate pass over the atoms (see dict_update); returns
+    the C status.  AD and D_old have BLOCK rows."""
+    cdef Py_ssize_t k = D.shape[0], f = D.shape[1], j0 = 0, j1
+    cdef Py_ssize_t block = AD.shape[0]
+    cdef int status = 0, m, n_f = <int> f, n_k = <int> k
+    cdef char trans = b'N'
+    cdef double one = 1, zero = 0
+    n_unused[0] = 0
+    while j0 < k:
+        j1 = min(j0 + block, k)
+        m = <int> (j1 - j0)
+        # row-major AD (m x f) = A[j0:j1] (m x k) @ D (k x f); column-major,
+        # AD^T = D^T A[j0:j1]^T
+        dgemm(&trans, &trans, &n_f, &m, &n_k, &one, &D[0, 0], &n_f,
+              <double *> &A[j0, 0], &n_k, &zero, &AD[0, 0], &n_f)
+        status = st_dict_update_block_double(&D[0, 0], &A[0, 0], &B[0, 0], &AD[0, 0],
+                                             k, f, j0, j1, unused_tol, &D_old[0, 0],
+                                             &work[0], &unused[0], n_unused)
+        if status != 0:
+            break
+        j0 = j1
+    return status
+
+
 def dict_update(double[:, ::1] D, const double[:, ::1] A, const double[:, ::1] B,
                 double unused_tol):
     """One block-coordinate pass over the atoms (rows of D, in place).
@@ -46,51 +82,60 @@ def dict_update(double[:, ::1] D, const double[:, ::1] A, const double[:, ::1] B
     Blocks of atoms get their products A_j D from one GEMM (BLAS), the rest
     of the update runs in C; the result is the sequential pass's.
     """
-    cdef Py_ssize_t k = D.shape[0], f = D.shape[1], n_unused = 0, j0, j1
-    cdef Py_ssize_t block = BLOCK
+    cdef Py_ssize_t k = D.shape[0], f = D.shape[1], n_unused = 0
     cdef double[::1] work = np.empty(f)
-    cdef double[:, ::1] AD = np.empty((block, f))
-    cdef double[:, ::1] D_old = np.empty((block, f))
+    cdef double[:, ::1] AD = np.empty((BLOCK, f))
+    cdef double[:, ::1] D_old = np.empty((BLOCK, f))
     cdef Py_ssize_t[::1] unused = np.empty(k, dtype=np.intp)
-    cdef int status = 0, m, n_f = <int> f, n_k = <int> k
-    cdef char trans = b'N'
-    cdef double one = 1, zero = 0
+    cdef int status
     if A.shape[0] != k or A.shape[1] != k or B.shape[0] != k or B.shape[1] != f:
         raise ValueError("dict_update: inconsistent array sizes")
     with nogil:
-        j0 = 0
-        while j0 < k:
-            j1 = min(j0 + block, k)
-            m = <int> (j1 - j0)
-            # row-major AD (m x f) = A[j0:j1] (m x k) @ D (k x f); column-major,
-            # AD^T = D^T A[j0:j1]^T
-            dgemm(&trans, &trans, &n_f, &m, &n_k, &one, &D[0, 0], &n_f, <double *> &A[j0, 0],
-                  &n_k, &zero, &AD[0, 0], &n_f)
-            status = st_dict_update_block_double(&D[0, 0], &A[0, 0], &B[0, 0],
-                                                 &AD[0, 0], k, f, j0, j1, unused_tol,
-                                                 &D_old[0, 0], &work[0], &unused[0],
-                                                 &n_unused)
-            if status != 0:
-                break
-            j0 = j1
+        status = _dict_update(D, A, B, unused_tol, AD, D_old, work, unused, &n_unused)
     check_status(status, "dictionary update")
     return np.asarray(unused[:n_unused]).copy()
 
 
+cdef int _accumulate(double[:, ::1] A, double[:, ::1] B, const double[:, ::1] codes,
+                     const double[:, ::1] rows, const double *d_ptr, double beta,
+                     double scale, Py_ssize_t[:, ::1] supports, Py_ssize_t[::1] nnz,
+                     double[:, ::1] work, double[::1] sq, double[::1] l1,
+                     int n_threads) noexcept nogil:
+    """The threaded statistics update (see accumulate_stats): supports (and
+    with d_ptr the objective's terms) code by code, then A and B in ranges
+    of STATS_BLOCK rows; returns the C status.  work has a row per thread."""
+    cdef Py_ssize_t k = A.shape[0], f = B.shape[1], m = codes.shape[0]
+    cdef Py_ssize_t block = STATS_BLOCK, i, b, tid
+    cdef Py_ssize_t n_blocks = (k + block - 1) // block
+    cdef int status = 0, st
+    with parallel(num_threads=n_threads):
+        for i in prange(m, schedule='static'):
+            tid = threadid()
+            nnz[i] = st_code_support_double(&codes[i, 0], &rows[i, 0], d_ptr, k, f,
+                                            &supports[i, 0], &work[tid, 0], &sq[i],
+                                            &l1[i])
+        for b in prange(n_blocks, schedule='dynamic'):
+            st = st_accumulate_rows_double(&A[0, 0], &B[0, 0], &codes[0, 0],
+                                           &rows[0, 0], m, k, f, &supports[0, 0],
+                                           supports.shape[1], &nnz[0], b * block,
+                                           min(b * block + block, k), beta, scale)
+            status |= st
+    return status
+
+
 def accumulate_stats(double[:, ::1] A, double[:, ::1] B, const double[:, ::1] codes,
                      const double[:, ::1] rows, double beta, double scale,
-                     const double[:, ::1] D=None):
+                     const double[:, ::1] D=None, int n_threads=1):
     """A <- beta A + scale codes^T codes, B <- beta B + scale codes^T rows, in
-    place, over the non-zeros of each code only.
+    place, over the non-zeros of each code only, on n_threads threads (the
+    result does not depend on their number).
 
     With D, returns the batch's (sum of 0.5 ||rows_i - codes_i D||^2, sum of
-    ||codes_i||_1) from the same pass; None otherwise.
+    ||codes_i||_1), summed code by code in order; None otherwise.
     """
-    cdef Py_ssize_t k = A.shape[0], f = B.shape[1], m = codes.shape[0]
-    cdef Py_ssize_t[::1] support = np.empty(k, dtype=np.intp)
-    cdef double[::1] work = np.empty(f)
+    cdef Py_ssize_t k = A.shape[0], f = B.shape[1], m = codes.shape[0], i
     cdef const double *d_ptr = NULL
-    cdef double half_sqerr = 0, l1 = 0
+    cdef double half_sqerr = 0, l1_sum = 0
     cdef int status
     if (A.shape[1] != k or B.shape[0] != k or codes.shape[1] != k
             or rows.shape[0] != m or rows.shape[1] != f):
@@ -99,16 +144,83 @@ def accumulate_stats(double[:, ::1] A, double[:, ::1] B, const double[:, ::1] co
         if D.shape[0] != k or D.shape[1] != f:
             raise ValueError("accumulate_stats: inconsistent array sizes")
         d_ptr = &D[0, 0]
-    if m > 0:
+    if m == 0:
+        if beta != 1:
+            np.multiply(A, beta, out=np.asarray(A))
+            np.multiply(B, beta, out=np.asarray(B))
+        return None if D is None else (0.0, 0.0)
+    n_threads = max(1, n_threads)
+    cdef Py_ssize_t[:, ::1] supports = np.empty((m, k), dtype=np.intp)
+    cdef Py_ssize_t[::1] nnz = np.empty(m, dtype=np.intp)
+    cdef double[:, ::1] work = np.empty((n_threads, f))
+    cdef double[::1] sq = np.zeros(m)
+    cdef double[::1] l1 = np.zeros(m)
+    with nogil:
+        status = _accumulate(A, B, codes, rows, d_ptr, beta, scale, supports, nnz, work,
+                             sq, l1, n_threads)
+    check_status(status, "dictionary statistics")
+    if D is None:
+        return None
+    for i in range(m):
+        half_sqerr += sq[i]
+        l1_sum += l1[i]
+    return half_sqerr, l1_sum
+
+
+cdef class OnlineStep:
+    """The update of online dictionary learning after a coded mini-batch of
+    m signals, with its buffers allocated once.
+
+    ``step(A, B, codes, rows, D, beta, scale)`` updates the statistics as
+    accumulate_stats(..., D) (threaded), then the atoms as dict_update
+    (sequential), with the unused threshold 1e-10 max(diag(A), 1e-300) of
+    the updated A; returns (half_sqerr, l1, unused) with the objective's
+    terms under the atoms before the update.
+    """
+    cdef Py_ssize_t m, k, f
+    cdef int n_threads
+    cdef Py_ssize_t[:, ::1] supports
+    cdef Py_ssize_t[::1] nnz, unused
+    cdef double[:, ::1] work, AD, D_old
+    cdef double[::1] sq, l1, dwork
+
+    def __init__(self, Py_ssize_t m, Py_ssize_t n_atoms, Py_ssize_t n_features,
+                 int n_threads):
+        self.m, self.k, self.f = m, n_atoms, n_features
+        self.n_threads = max(1, n_threads)
+        self.supports = np.empty((max(m, 1), n_atoms), dtype=np.intp)
+        self.nnz = np.empty(max(m, 1), dtype=np.intp)
+        self.unused = np.empty(n_atoms, dtype=np.intp)
+        self.work = np.empty((self.n_threads, n_features))
+        self.AD = np.empty((BLOCK, n_features))
+        self.D_old = np.empty((BLOCK, n_features))
+        self.sq = np.zeros(max(m, 1))
+        self.l1 = np.zeros(max(m, 1))
+        self.dwork = np.empty(n_features)
+
+    def __call__(self, double[:, ::1] A, double[:, ::1] B, const double[:, ::1] codes,
+                 const double[:, ::1] rows, double[:, ::1] D, double beta, double scale):
+        cdef Py_ssize_t k = self.k, f = self.f, m = self.m, i, n_unused = 0
+        cdef double half_sqerr = 0, l1_sum = 0, top = 1e-300
+        cdef int status
+        if (A.shape[0] != k or A.shape[1] != k or B.shape[0] != k or B.shape[1] != f
+                or codes.shape[0] != m or codes.shape[1] != k or rows.shape[0] != m
+                or rows.shape[1] != f or D.shape[0] != k or D.shape[1] != f or m == 0):
+            raise ValueError("OnlineStep: inconsistent array sizes")
         with nogil:
-            status = st_accumulate_stats_double(&A[0, 0], &B[0, 0], &codes[0, 0],
-                                                &rows[0, 0], d_ptr, m, k, f, beta, scale,
-                                                &support[0], &work[0], &half_sqerr, &l1)
-        check_status(status, "dictionary statistics")
-    elif beta != 1:
-        np.multiply(A, beta, out=np.asarray(A))
-        np.multiply(B, beta, out=np.asarray(B))
-    return None if D is None else (half_sqerr, l1)
+            status = _accumulate(A, B, codes, rows, &D[0, 0], beta, scale, self.supports,
+                                 self.nnz, self.work, self.sq, self.l1, self.n_threads)
+            if status == 0:
+                for i in range(k):
+                    if A[i, i] > top:
+                        top = A[i, i]
+                status = _dict_update(D, A, B, 1e-10 * top, self.AD, self.D_old,
+                                      self.dwork, self.unused, &n_unused)
+        check_status(status, "online dictionary update")
+        for i in range(m):
+            half_sqerr += self.sq[i]
+            l1_sum += self.l1[i]
+        return half_sqerr, l1_sum, np.asarray(self.unused[:n_unused]).copy()
 
 
 def ksvd_update(double[:, ::1] D, const double[:, ::1] X, const Py_ssize_t[::1] row_ptr,

@@ -6,7 +6,6 @@ underflow, the Gram matrix, per-thread chunk buffers, BLAS held to one
 thread, and the codes scaled back. That lives here once.
 """
 import numpy as np
-from scipy.linalg import blas as _blas
 
 from sparsetools._lib import _gram_coders as _lib
 from sparsetools.utils._threads import blas_single_thread
@@ -70,26 +69,26 @@ def gram_encode(X, D, *, width, workspace_size, n_threads, run):
     # BLAS call here would leave its workers spinning beside the kernel's
     # threads.
     with blas_single_thread():
-        G = gram_matrix(D)
-        result = run(ex, ed, X, D, G, np.ascontiguousarray(np.diagonal(G)),
-                     np.empty(n_components, dtype=dtype), codes, corr, work,
-                     support, coef, n_threads)
+        G, gdiag = gram_matrix(D, n_threads)
+        result = run(ex, ed, X, D, G, gdiag, np.empty(n_components, dtype=dtype), codes,
+                     corr, work, support, coef, n_threads)
     return restore_codes(codes, X, D, ex, ed), result
 
 
-def gram_matrix(D):
-    """``D @ D.T`` by BLAS syrk (half the work of a GEMM), C-contiguous.
+def gram_matrix(D, n_threads=1, out=None):
+    """``D @ D.T`` and its diagonal, C-contiguous, exactly symmetric.
 
-    `D` is C-contiguous float32 or float64; its transpose is then the
-    Fortran-ordered matrix syrk wants, and the symmetric result read in C
-    order is the same matrix.
+    `D` is C-contiguous float32 or float64. The upper triangle is computed
+    in fixed tiles (BLAS syrk and GEMM) spread over `n_threads` threads and
+    copied onto the lower one, so the result does not depend on the number
+    of threads. BLAS must be held to one thread by the caller. `out`, a
+    C-contiguous square array of D's dtype, receives the matrix.
     """
-    syrk = _blas.ssyrk if D.dtype == np.float32 else _blas.dsyrk
-    if D.shape[0] == 0 or D.shape[1] == 0:
-        return D @ D.T
-    G = syrk(1.0, D.T, trans=1)   # upper triangle of (D^T)^T D^T, Fortran order
-    _lib.symmetrize_upper(G)
-    return G.T
+    n = D.shape[0]
+    G = np.empty((n, n), dtype=D.dtype) if out is None else out
+    gdiag = np.empty(n, dtype=D.dtype)
+    _lib.gram_into(D, G, gdiag, n_threads)
+    return G, gdiag
 
 
 def normalise_inputs(X, D):

@@ -218,6 +218,7 @@ class LarsBatchCoder:
         self.support = np.empty((self.n_threads, self.max_active), dtype=np.intp)
         self.coef = np.empty((self.n_threads, self.max_active), dtype=dtype)
         self.thresh = np.empty(n_components, dtype=dtype)
+        self.gram = np.empty((n_components, n_components), dtype=dtype)
 
     def __call__(self, X, D):
         """Codes of the rows of validated, C-contiguous, finite X (the shape
@@ -225,10 +226,9 @@ class LarsBatchCoder:
         codes = self.codes
         codes.fill(0)
         ex, ed, X, D = normalise_inputs(X, D)
-        G = gram_matrix(D)
+        G, gdiag = gram_matrix(D, self.n_threads, out=self.gram)
         lam = _scaled_alpha(self.alpha, ex, ed, X.dtype)
-        n_cut = _lib.lars_encode(X, D, G, np.ascontiguousarray(np.diagonal(G)),
-                                 self.thresh, codes, self.corr, self.work,
+        n_cut = _lib.lars_encode(X, D, G, gdiag, self.thresh, codes, self.corr, self.work,
                                  self.support, self.coef, lam, self.positive,
                                  self.max_iter, self.n_threads)
         codes = restore_codes(codes, X, D, ex, ed)

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from sparsetools._lib import _learning
 from sparsetools.coding._dispatch import check_coder, decode, run_coder
 from sparsetools.coding._lasso import LarsBatchCoder
-from sparsetools.utils._threads import blas_threads
+from sparsetools.utils._threads import blas_threads, effective_n_threads
 from sparsetools.utils._validation import check_float, check_int, check_option
 
 __all__ = ["DictionaryLearner"]
@@ -297,6 +297,7 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         # lasso: one coder per batch size, its buffers allocated once (the
         # same codes as self._code)
         coders = {}
+        steps = {}  # the statistics and atom updates, per batch size
         # BLAS on one thread throughout: its products here are small, and its
         # idle workers would spin beside the coders' threads
         with blas_threads(1):
@@ -316,7 +317,12 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                                                                     copy=False))
                     else:
                         codes = self._code(rows, self.components_, plan)
-                    total += self._online_step(rows, codes, rng)
+                    step = steps.get(rows.shape[0])
+                    if step is None:
+                        step = steps[rows.shape[0]] = _learning.OnlineStep(
+                            rows.shape[0], *self.components_.shape,
+                            effective_n_threads(self.n_jobs))
+                    total += self._online_step(rows, codes, rng, step)
                 self.n_iter_ += 1
                 mean = total / n_samples
                 self.error_.append(mean)
@@ -327,28 +333,31 @@ class DictionaryLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                     break
                 previous = mean
 
-    def _online_step(self, rows, codes, rng):
-        """Fold a coded mini-batch into A and B, then update every atom once;
-        returns the batch's objective before the update."""
+    def _online_step(self, rows, codes, rng, step):
+        """Fold a coded mini-batch into A and B, then update every atom once
+        (`step`, an OnlineStep for this batch size); returns the batch's
+        objective before the update."""
         m = rows.shape[0]
         codes64 = np.ascontiguousarray(codes, dtype=np.float64)
         rows64 = np.ascontiguousarray(rows, dtype=np.float64)
+        # D is a fresh copy: float64 rows keep it as the new components_
         D = np.array(self.components_, dtype=np.float64, order="C")
         # forgetting factor of Mairal et al. (2010), as scikit-learn applies it
         t = self.n_steps_
         theta = (t + 1) * m if t < m - 1 else m * m + t + 1 - m
         beta = (theta + 1 - m) / (theta + 1)
-        # A <- beta A + codes^T codes / m, B <- beta B + codes^T rows / m, over
-        # the non-zeros of the codes only
-        # A, B and the batch's objective under the dictionary that coded it
-        half_sqerr, l1 = _learning.accumulate_stats(self._A, self._B, codes64, rows64,
-                                                    beta, 1.0 / m, D)
+        # A <- beta A + codes^T codes / m, B <- beta B + codes^T rows / m over
+        # the non-zeros of the codes, the batch's objective under the
+        # dictionary that coded it, then one pass of block-coordinate descent
+        # over the atoms (Mairal et al., Alg. 2): d_j <- d_j + (B_j - A_j D) /
+        # A_jj, projected onto the unit ball
+        half_sqerr, l1, unused = step(self._A, self._B, codes64, rows64, D, beta,
+                                      1.0 / m)
         objective = half_sqerr
         if self.coding in _L1_CODINGS:
             objective += (1.0 if self.alpha is None else self.alpha) * l1
-        # D is a fresh copy: float64 rows keep it as the new components_
-        self.components_ = _update_atoms(D, self._A, self._B, rows64, rng).astype(
-            rows.dtype, copy=False)
+        _resample_atoms(D, unused, rows64, rng)
+        self.components_ = D.astype(rows.dtype, copy=False)
         self.n_steps_ += 1
         return objective
 
@@ -455,17 +464,10 @@ def _replace_atoms(D, X, residual, unused):
         D[j] = X[i] / norms[i]
 
 
-def _update_atoms(D, A, B, rows, rng):
-    """One pass of block-coordinate descent over the atoms (Mairal et al., Alg. 2).
-
-    d_j <- d_j + (B_j - A_j D) / A_jj, then projected onto the unit ball, in
-    C; atoms with A_jj ~ 0 (unused) are then replaced by random rows of the
-    batch.
-    """
-    scale = max(float(np.max(np.diagonal(A))), 1e-300)
-    unused = _learning.dict_update(D, A, B, 1e-10 * scale)
+def _resample_atoms(D, unused, rows, rng):
+    """Atoms left alone by the update (A_jj ~ 0: unused), in place: each
+    becomes a random row of the batch, slightly perturbed, normalised."""
     for j in unused:
         new = rows[rng.randint(rows.shape[0])].copy()
         new += 1e-3 * rng.standard_normal(new.shape) * (np.abs(new).max() or 1.0)
         D[j] = new / np.linalg.norm(new)
-    return D
