@@ -312,6 +312,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         for r in cdl:
             tr.write_line(f"{r['impl']:>7} {r['iterations']:>4} iterations/batches "
                           f"{r['seconds']:>7.1f} s  held-out {r['held_out']:.3f}")
+    paired = sorted((r for r in results if r["suite"] == "dl_paired"),
+                    key=lambda r: r["threads"])
+    if paired:
+        tables["dl_paired"] = paired
+        tr.section("online dictionary learning, sparsetools and SPAMS in alternating "
+                   "rounds: seconds and SPAMS time / sparsetools time")
+        tr.write_line(f"{'threads':>7} {'st best':>8} {'spams best':>10} {'best ratio':>10} "
+                      f"{'median pair':>11} {'worst pair':>10}")
+        for r in paired:
+            tr.write_line(f"{r['threads']:>7} {r['best_s']['st_online']:>8.3f} "
+                          f"{r['best_s']['spams']:>10.3f} {r['best_ratio']:>10.2f} "
+                          f"{r['median_pair_ratio']:>11.2f} {r['min_pair_ratio']:>10.2f}")
     stl = sorted((r for r in results if r["suite"] == "stl"), key=lambda r: r["alpha"])
     if stl:
         tables["stl"] = stl
