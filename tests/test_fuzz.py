@@ -311,7 +311,8 @@ def test_lasso_returns_valid_codes_or_raises(problem):
     # for the rounding of the correlations in the working dtype).
     corr = x @ d.T
     c_max = corr.max(axis=1) if positive else np.abs(corr).max(axis=1)
-    above = alphas > c_max + 1e3 * eps * n_features * x_norm * d_max + 2 * corr_quantum
+    with np.errstate(over="ignore"):  # an infinite margin (subnormal rows): no test
+        above = alphas > c_max + 1e3 * eps * n_features * x_norm * d_max + 2 * corr_quantum
     assert np.all(a[above] == 0)
 
     if method != "lars":

@@ -12,6 +12,7 @@ codes.
 """
 from cython cimport floating
 from cython.parallel cimport parallel, prange, threadid
+from libc.string cimport memset
 
 include "_status.pxi"
 include "_gram.pxi"
@@ -201,16 +202,17 @@ def lars_encode(const floating[:, ::1] X, const floating[:, ::1] D,
                 floating[:, ::1] corr_buf, floating[:, ::1] work_buf,
                 Py_ssize_t[:, ::1] support_buf, floating[:, ::1] coef_buf,
                 double lam, bint positive, Py_ssize_t max_steps,
-                int n_threads):
+                int n_threads, bint zero_codes=False):
     """LARS-homotopy lasso codes of the rows of X over the rows of D.
 
     As omp_encode, with work_buf rows of lars_workspace_size and
-    support_buf / coef_buf of width max_active.  Returns the number of
-    signals whose path was cut at max_steps.
+    support_buf / coef_buf of width max_active; with zero_codes, codes may
+    hold anything on entry (each chunk zeroes its rows first).  Returns the
+    number of signals whose path was cut at max_steps.
     """
     return _run(X, D, G, gdiag, thresh, codes, corr_buf, work_buf,
                 support_buf, coef_buf, thresh, KERNEL_LARS, support_buf.shape[1],
-                -1.0, 0, lam, positive, max_steps, n_threads)
+                -1.0, 0, lam, positive, max_steps, n_threads, zero_codes)
 
 
 def lasso_cd_encode(const floating[:, ::1] X, const floating[:, ::1] D,
@@ -241,8 +243,9 @@ cdef Py_ssize_t _run(const floating[:, ::1] X, const floating[:, ::1] D,
                      Kernel kernel,
                      Py_ssize_t max_k, double tol, int method, double lam,
                      int positive, Py_ssize_t max_steps,
-                     int n_threads) except -1:
-    """The chunk loop shared by every kernel; returns the unconverged count."""
+                     int n_threads, bint zero_codes=False) except -1:
+    """The chunk loop shared by every kernel; returns the unconverged count.
+    With zero_codes, each chunk zeroes its rows of codes first."""
     cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_features = X.shape[1]
     cdef Py_ssize_t n_atoms = D.shape[0]
@@ -272,6 +275,8 @@ cdef Py_ssize_t _run(const floating[:, ::1] X, const floating[:, ::1] D,
             start = c * chunk
             m = min(chunk, n_samples - start)
             corr = &corr_buf[tid, 0]
+            if zero_codes:
+                memset(&codes[start, 0], 0, m * n_atoms * sizeof(floating))
             _gemm_corr(&X[start, 0], &D[0, 0], corr, <int> m,
                        <int> n_atoms, <int> n_features)
             for i in range(m):

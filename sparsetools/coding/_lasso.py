@@ -1,4 +1,5 @@
 """l1 sparse coding (the lasso) on the compiled LARS-homotopy kernel."""
+import math
 import warnings
 
 import numpy as np
@@ -224,13 +225,13 @@ class LarsBatchCoder:
         """Codes of the rows of validated, C-contiguous, finite X (the shape
         and dtype given to the constructor) over D."""
         codes = self.codes
-        codes.fill(0)
         ex, ed, X, D = normalise_inputs(X, D)
         G, gdiag = gram_matrix(D, self.n_threads, out=self.gram)
         lam = _scaled_alpha(self.alpha, ex, ed, X.dtype)
+        # the chunks zero their rows of the codes on the threads
         n_cut = _lib.lars_encode(X, D, G, gdiag, self.thresh, codes, self.corr, self.work,
                                  self.support, self.coef, lam, self.positive,
-                                 self.max_iter, self.n_threads)
+                                 self.max_iter, self.n_threads, True)
         codes = restore_codes(codes, X, D, ex, ed)
         if n_cut:
             warnings.warn(
@@ -300,6 +301,8 @@ def _scaled_alpha(alpha, ex, ed, dtype):
     every correlation (the codes are zero) and is clamped to the largest
     finite value, which keeps the kernels' arithmetic finite.
     """
-    with np.errstate(over="ignore", under="ignore"):
-        lam = float(np.ldexp(alpha, -ex - ed))
+    try:
+        lam = math.ldexp(alpha, -ex - ed)  # an underflow gives 0 or a subnormal
+    except OverflowError:
+        lam = math.inf
     return min(lam, float(np.finfo(dtype).max))
