@@ -266,6 +266,14 @@ def format_denoise_table(rows):
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-benchmark's own tables
+def write_table(tr, title, header, lines):
+    """A section of the terminal summary: its title, a header line, the rows."""
+    tr.section(title)
+    tr.write_line(header)
+    for line in lines:
+        tr.write_line(line)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     results = config.stash.get(RESULTS, [])
     if not results:
@@ -316,24 +324,24 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                     key=lambda r: r["threads"])
     if paired:
         tables["dl_paired"] = paired
-        tr.section("online dictionary learning, sparsetools and SPAMS in alternating "
-                   "rounds: seconds and SPAMS time / sparsetools time")
-        tr.write_line(f"{'threads':>7} {'st best':>8} {'spams best':>10} {'best ratio':>10} "
-                      f"{'median pair':>11} {'worst pair':>10}")
-        for r in paired:
-            tr.write_line(f"{r['threads']:>7} {r['best_s']['st_online']:>8.3f} "
-                          f"{r['best_s']['spams']:>10.3f} {r['best_ratio']:>10.2f} "
-                          f"{r['median_pair_ratio']:>11.2f} {r['min_pair_ratio']:>10.2f}")
+        write_table(tr, "online dictionary learning, sparsetools and SPAMS in alternating "
+                    "rounds: seconds and SPAMS time / sparsetools time",
+                    f"{'threads':>7} {'st best':>8} {'spams best':>10} {'best ratio':>10} "
+                    f"{'median pair':>11} {'worst pair':>10}",
+                    [f"{r['threads']:>7} {r['best_s']['st_online']:>8.3f} "
+                     f"{r['best_s']['spams']:>10.3f} {r['best_ratio']:>10.2f} "
+                     f"{r['median_pair_ratio']:>11.2f} {r['min_pair_ratio']:>10.2f}"
+                     for r in paired])
     stl = sorted((r for r in results if r["suite"] == "stl"), key=lambda r: r["alpha"])
     if stl:
         tables["stl"] = stl
-        tr.section("Sparse Transformation Layer: quality / robustness against alpha "
-                   "(3 held-out images, 128x128, noise sigma 0.05)")
-        tr.write_line(f"{'alpha':>6} {'PSNR P(x)':>10} {'PSNR P(x+n)':>12} {'PSNR x+n':>9} "
-                      f"{'|P(x+n)-P(x)|/|n|':>18}")
-        for r in stl:
-            tr.write_line(f"{r['alpha']:>6} {r['psnr_clean']:>10.2f} {r['psnr_noisy']:>12.2f} "
-                          f"{r['psnr_noisy_input']:>9.2f} {r['distance_ratio']:>18.3f}")
+        write_table(tr, "Sparse Transformation Layer: quality / robustness against alpha "
+                    "(3 held-out images, 128x128, noise sigma 0.05)",
+                    f"{'alpha':>6} {'PSNR P(x)':>10} {'PSNR P(x+n)':>12} {'PSNR x+n':>9} "
+                    f"{'|P(x+n)-P(x)|/|n|':>18}",
+                    [f"{r['alpha']:>6} {r['psnr_clean']:>10.2f} {r['psnr_noisy']:>12.2f} "
+                     f"{r['psnr_noisy_input']:>9.2f} {r['distance_ratio']:>18.3f}"
+                     for r in stl])
     rows = denoise_rows(results)
     if rows:
         tables["denoise"] = rows
