@@ -64,6 +64,16 @@ int st_dict_update_block_double(double *D, const double *A, const double *B,
 }
 
 ST_HOT_CLONES
+ptrdiff_t st_count_nonzero_double(const double *a, ptrdiff_t n_atoms)
+{
+    ptrdiff_t j, nnz = 0;
+    for (j = 0; j < n_atoms; ++j) {
+        nnz += a[j] != 0;
+    }
+    return nnz;
+}
+
+ST_HOT_CLONES
 ptrdiff_t st_code_support_double(const double *a, const double *x,
                                  const double *D, ptrdiff_t n_atoms,
                                  ptrdiff_t n_features, ptrdiff_t *support,
@@ -103,14 +113,14 @@ ST_HOT_CLONES
 int st_accumulate_rows_double(double *A, double *B, const double *codes,
                               const double *rows, ptrdiff_t m,
                               ptrdiff_t n_atoms, ptrdiff_t n_features,
-                              const ptrdiff_t *supports, ptrdiff_t ld,
-                              const ptrdiff_t *nnz, ptrdiff_t p0, ptrdiff_t p1,
-                              double beta, double scale)
+                              const ptrdiff_t *supports,
+                              const ptrdiff_t *offsets, ptrdiff_t p0,
+                              ptrdiff_t p1, double beta, double scale)
 {
     const ptrdiff_t k = n_atoms, f = n_features;
     ptrdiff_t i, j, u, v;
 
-    if (k <= 0 || f <= 0 || m < 0 || p0 < 0 || p1 > k || p0 > p1 || ld < 0) {
+    if (k <= 0 || f <= 0 || m < 0 || p0 < 0 || p1 > k || p0 > p1) {
         return ST_ERR_BAD_ARGUMENT;
     }
     if (beta != 1) {
@@ -124,8 +134,8 @@ int st_accumulate_rows_double(double *A, double *B, const double *codes,
     for (i = 0; i < m; ++i) {
         const double *restrict a = codes + i * k;
         const double *restrict x = rows + i * f;
-        const ptrdiff_t *restrict sup = supports + i * ld;
-        const ptrdiff_t n = nnz[i];
+        const ptrdiff_t *restrict sup = supports + offsets[i];
+        const ptrdiff_t n = offsets[i + 1] - offsets[i];
         for (u = 0; u < n && sup[u] < p1; ++u) {
             const ptrdiff_t p = sup[u];
             if (p < p0) {

@@ -41,6 +41,9 @@ int st_dict_update_block_double(double *D, const double *A, const double *B,
  * one code at a time), then the rows of A and B (st_accumulate_rows_double,
  * one range of atoms at a time). */
 
+/* The number of non-zeros of code a (n_atoms values). */
+ptrdiff_t st_count_nonzero_double(const double *a, ptrdiff_t n_atoms);
+
 /* The indices of the non-zeros of code a (n_atoms values) into support, in
  * increasing order; returns their count.  When D (n_atoms x n_features) is
  * not NULL, also the code's terms of the batch's objective:
@@ -52,15 +55,15 @@ ptrdiff_t st_code_support_double(const double *a, const double *x,
                                  double *work, double *half_sqerr, double *l1);
 
 /* Rows p0 <= p < p1 of A and B updated with the batch, given the supports of
- * the codes (code i's in supports[i * ld], nnz[i] of them, increasing).
- * Each row gets the codes' terms in the order of the codes, so the result
- * does not depend on how the rows are split; ranges that do not overlap can
- * run at once.  Returns ST_OK or ST_ERR_BAD_ARGUMENT. */
+ * the codes (code i's in supports[offsets[i]] to supports[offsets[i + 1] - 1],
+ * increasing).  Each row gets the codes' terms in the order of the codes, so
+ * the result does not depend on how the rows are split; ranges that do not
+ * overlap can run at once.  Returns ST_OK or ST_ERR_BAD_ARGUMENT. */
 int st_accumulate_rows_double(double *A, double *B, const double *codes,
                               const double *rows, ptrdiff_t m,
                               ptrdiff_t n_atoms, ptrdiff_t n_features,
-                              const ptrdiff_t *supports, ptrdiff_t ld,
-                              const ptrdiff_t *nnz, ptrdiff_t p0, ptrdiff_t p1,
-                              double beta, double scale);
+                              const ptrdiff_t *supports,
+                              const ptrdiff_t *offsets, ptrdiff_t p0,
+                              ptrdiff_t p1, double beta, double scale);
 
 #endif

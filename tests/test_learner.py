@@ -325,12 +325,13 @@ def test_online_resamples_unused_atoms():
     assert np.all(cos.max(axis=1) > 0.99)
 
 
-def test_threaded_statistics_equal_the_serial_ones_bitwise():
+@pytest.mark.parametrize("density", [0.15, 1.0])  # 1.0: the supports' buffer grows
+def test_threaded_statistics_equal_the_serial_ones_bitwise(density):
     from sparsetools._lib import _learning
 
     rng = np.random.default_rng(6)
     K, F, m = 70, 9, 41  # 70 atoms: three ranges of rows, the last one short
-    codes = rng.standard_normal((m, K)) * (rng.random((m, K)) < 0.15)
+    codes = rng.standard_normal((m, K)) * (rng.random((m, K)) < density)
     rows = rng.standard_normal((m, F))
     D = rng.standard_normal((K, F))
     A0 = rng.standard_normal((K, K))
@@ -346,14 +347,18 @@ def test_threaded_statistics_equal_the_serial_ones_bitwise():
         np.testing.assert_array_equal(B, out[0][1])
         assert terms == out[0][2]
     np.testing.assert_allclose(out[0][0], 0.7 * A0 + 0.25 * codes.T @ codes, atol=1e-12)
+    np.testing.assert_allclose(out[0][1], 0.7 * B0 + 0.25 * codes.T @ rows, atol=1e-12)
+    assert out[0][2][0] == pytest.approx(0.5 * np.sum((rows - codes @ D) ** 2), rel=1e-13)
+    assert out[0][2][1] == pytest.approx(np.abs(codes).sum(), rel=1e-13)
 
 
-def test_online_step_is_the_statistics_then_the_atom_update():
+@pytest.mark.parametrize("density", [0.2, 0.9])
+def test_online_step_is_the_statistics_then_the_atom_update(density):
     from sparsetools._lib import _learning
 
     rng = np.random.default_rng(7)
     K, F, m = 24, 9, 30
-    codes = rng.standard_normal((m, K)) * (rng.random((m, K)) < 0.2)
+    codes = rng.standard_normal((m, K)) * (rng.random((m, K)) < density)
     codes[:, 5] = 0  # atom 5 stays unused
     rows = rng.standard_normal((m, F))
     D0 = rng.standard_normal((K, F))

@@ -29,10 +29,11 @@ cdef extern from "dict_update.h" nogil:
                                       const double *D, Py_ssize_t n_atoms,
                                       Py_ssize_t n_features, Py_ssize_t *support,
                                       double *work, double *half_sqerr, double *l1)
+    Py_ssize_t st_count_nonzero_double(const double *a, Py_ssize_t n_atoms)
     int st_accumulate_rows_double(double *A, double *B, const double *codes,
                                   const double *rows, Py_ssize_t m, Py_ssize_t n_atoms,
                                   Py_ssize_t n_features, const Py_ssize_t *supports,
-                                  Py_ssize_t ld, const Py_ssize_t *nnz, Py_ssize_t p0,
+                                  const Py_ssize_t *offsets, Py_ssize_t p0,
                                   Py_ssize_t p1, double beta, double scale)
 
 
@@ -96,14 +97,29 @@ def dict_update(double[:, ::1] D, const double[:, ::1] A, const double[:, ::1] B
     return np.asarray(unused[:n_unused]).copy()
 
 
+cdef Py_ssize_t _count(const double[:, ::1] codes, Py_ssize_t[::1] offsets,
+                       int n_threads) noexcept nogil:
+    """offsets[i] = where code i's support starts in a packed array of all
+    the supports (offsets[m]: their total), on n_threads threads."""
+    cdef Py_ssize_t m = codes.shape[0], k = codes.shape[1], i
+    with parallel(num_threads=n_threads):
+        for i in prange(m, schedule='static'):
+            offsets[i + 1] = st_count_nonzero_double(&codes[i, 0], k)
+    offsets[0] = 0
+    for i in range(m):
+        offsets[i + 1] += offsets[i]
+    return offsets[m]
+
+
 cdef int _accumulate(double[:, ::1] A, double[:, ::1] B, const double[:, ::1] codes,
                      const double[:, ::1] rows, const double *d_ptr, double beta,
-                     double scale, Py_ssize_t[:, ::1] supports, Py_ssize_t[::1] nnz,
-                     double[:, ::1] work, double[::1] sq, double[::1] l1,
-                     int n_threads) noexcept nogil:
-    """The threaded statistics update (see accumulate_stats): supports (and
-    with d_ptr the objective's terms) code by code, then A and B in ranges
-    of STATS_BLOCK rows; returns the C status.  work has a row per thread."""
+                     double scale, Py_ssize_t[::1] supports,
+                     const Py_ssize_t[::1] offsets, double[:, ::1] work, double[::1] sq,
+                     double[::1] l1, int n_threads) noexcept nogil:
+    """The threaded statistics update (see accumulate_stats), given the
+    supports' offsets (_count): the supports (and with d_ptr the objective's
+    terms) code by code, then A and B in ranges of STATS_BLOCK rows; returns
+    the C status.  work has a row per thread."""
     cdef Py_ssize_t k = A.shape[0], f = B.shape[1], m = codes.shape[0]
     cdef Py_ssize_t block = STATS_BLOCK, i, b, tid
     cdef Py_ssize_t n_blocks = (k + block - 1) // block
@@ -111,16 +127,59 @@ cdef int _accumulate(double[:, ::1] A, double[:, ::1] B, const double[:, ::1] co
     with parallel(num_threads=n_threads):
         for i in prange(m, schedule='static'):
             tid = threadid()
-            nnz[i] = st_code_support_double(&codes[i, 0], &rows[i, 0], d_ptr, k, f,
-                                            &supports[i, 0], &work[tid, 0], &sq[i],
-                                            &l1[i])
+            st_code_support_double(&codes[i, 0], &rows[i, 0], d_ptr, k, f,
+                                   &supports[offsets[i]], &work[tid, 0], &sq[i], &l1[i])
         for b in prange(n_blocks, schedule='dynamic'):
             st = st_accumulate_rows_double(&A[0, 0], &B[0, 0], &codes[0, 0],
-                                           &rows[0, 0], m, k, f, &supports[0, 0],
-                                           supports.shape[1], &nnz[0], b * block,
+                                           &rows[0, 0], m, k, f, &supports[0],
+                                           &offsets[0], b * block,
                                            min(b * block + block, k), beta, scale)
             status |= st
     return status
+
+
+cdef class _Stats:
+    """The buffers of the threaded statistics update for batches of m codes,
+    the packed supports grown as needed."""
+    cdef Py_ssize_t m
+    cdef int n_threads
+    cdef Py_ssize_t[::1] supports, offsets
+    cdef double[:, ::1] work
+    cdef double[::1] sq, l1
+
+    def __init__(self, Py_ssize_t m, Py_ssize_t n_features, int n_threads):
+        self.m = m
+        self.n_threads = max(1, n_threads)
+        self.supports = np.empty(max(16 * m, 1), dtype=np.intp)
+        self.offsets = np.empty(m + 1, dtype=np.intp)
+        self.work = np.empty((self.n_threads, n_features))
+        self.sq = np.zeros(max(m, 1))
+        self.l1 = np.zeros(max(m, 1))
+
+    cdef int run(self, double[:, ::1] A, double[:, ::1] B, const double[:, ::1] codes,
+                 const double[:, ::1] rows, const double *d_ptr, double beta,
+                 double scale) except -1:
+        """Update A and B (and the objective's terms in sq, l1); returns the
+        C status."""
+        cdef Py_ssize_t total
+        cdef int status
+        with nogil:
+            total = _count(codes, self.offsets, self.n_threads)
+        if total > self.supports.shape[0]:
+            self.supports = np.empty(max(total, 2 * self.supports.shape[0]), dtype=np.intp)
+        with nogil:
+            status = _accumulate(A, B, codes, rows, d_ptr, beta, scale, self.supports,
+                                 self.offsets, self.work, self.sq, self.l1, self.n_threads)
+        return status
+
+    cdef tuple terms(self):
+        """The batch's objective terms, summed code by code in order."""
+        cdef double half_sqerr = 0, l1_sum = 0
+        cdef Py_ssize_t i
+        for i in range(self.m):
+            half_sqerr += self.sq[i]
+            l1_sum += self.l1[i]
+        return half_sqerr, l1_sum
 
 
 def accumulate_stats(double[:, ::1] A, double[:, ::1] B, const double[:, ::1] codes,
@@ -133,10 +192,9 @@ def accumulate_stats(double[:, ::1] A, double[:, ::1] B, const double[:, ::1] co
     With D, returns the batch's (sum of 0.5 ||rows_i - codes_i D||^2, sum of
     ||codes_i||_1), summed code by code in order; None otherwise.
     """
-    cdef Py_ssize_t k = A.shape[0], f = B.shape[1], m = codes.shape[0], i
+    cdef Py_ssize_t k = A.shape[0], f = B.shape[1], m = codes.shape[0]
     cdef const double *d_ptr = NULL
-    cdef double half_sqerr = 0, l1_sum = 0
-    cdef int status
+    cdef _Stats stats
     if (A.shape[1] != k or B.shape[0] != k or codes.shape[1] != k
             or rows.shape[0] != m or rows.shape[1] != f):
         raise ValueError("accumulate_stats: inconsistent array sizes")
@@ -149,22 +207,9 @@ def accumulate_stats(double[:, ::1] A, double[:, ::1] B, const double[:, ::1] co
             np.multiply(A, beta, out=np.asarray(A))
             np.multiply(B, beta, out=np.asarray(B))
         return None if D is None else (0.0, 0.0)
-    n_threads = max(1, n_threads)
-    cdef Py_ssize_t[:, ::1] supports = np.empty((m, k), dtype=np.intp)
-    cdef Py_ssize_t[::1] nnz = np.empty(m, dtype=np.intp)
-    cdef double[:, ::1] work = np.empty((n_threads, f))
-    cdef double[::1] sq = np.zeros(m)
-    cdef double[::1] l1 = np.zeros(m)
-    with nogil:
-        status = _accumulate(A, B, codes, rows, d_ptr, beta, scale, supports, nnz, work,
-                             sq, l1, n_threads)
-    check_status(status, "dictionary statistics")
-    if D is None:
-        return None
-    for i in range(m):
-        half_sqerr += sq[i]
-        l1_sum += l1[i]
-    return half_sqerr, l1_sum
+    stats = _Stats(m, f, n_threads)
+    check_status(stats.run(A, B, codes, rows, d_ptr, beta, scale), "dictionary statistics")
+    return None if D is None else stats.terms()
 
 
 cdef class OnlineStep:
@@ -178,48 +223,39 @@ cdef class OnlineStep:
     terms under the atoms before the update.
     """
     cdef Py_ssize_t m, k, f
-    cdef int n_threads
-    cdef Py_ssize_t[:, ::1] supports
-    cdef Py_ssize_t[::1] nnz, unused
-    cdef double[:, ::1] work, AD, D_old
-    cdef double[::1] sq, l1, dwork
+    cdef _Stats stats
+    cdef Py_ssize_t[::1] unused
+    cdef double[:, ::1] AD, D_old
+    cdef double[::1] dwork
 
     def __init__(self, Py_ssize_t m, Py_ssize_t n_atoms, Py_ssize_t n_features,
                  int n_threads):
         self.m, self.k, self.f = m, n_atoms, n_features
-        self.n_threads = max(1, n_threads)
-        self.supports = np.empty((max(m, 1), n_atoms), dtype=np.intp)
-        self.nnz = np.empty(max(m, 1), dtype=np.intp)
+        self.stats = _Stats(m, n_features, n_threads)
         self.unused = np.empty(n_atoms, dtype=np.intp)
-        self.work = np.empty((self.n_threads, n_features))
         self.AD = np.empty((BLOCK, n_features))
         self.D_old = np.empty((BLOCK, n_features))
-        self.sq = np.zeros(max(m, 1))
-        self.l1 = np.zeros(max(m, 1))
         self.dwork = np.empty(n_features)
 
     def __call__(self, double[:, ::1] A, double[:, ::1] B, const double[:, ::1] codes,
                  const double[:, ::1] rows, double[:, ::1] D, double beta, double scale):
         cdef Py_ssize_t k = self.k, f = self.f, m = self.m, i, n_unused = 0
-        cdef double half_sqerr = 0, l1_sum = 0, top = 1e-300
+        cdef double top = 1e-300
         cdef int status
         if (A.shape[0] != k or A.shape[1] != k or B.shape[0] != k or B.shape[1] != f
                 or codes.shape[0] != m or codes.shape[1] != k or rows.shape[0] != m
                 or rows.shape[1] != f or D.shape[0] != k or D.shape[1] != f or m == 0):
             raise ValueError("OnlineStep: inconsistent array sizes")
-        with nogil:
-            status = _accumulate(A, B, codes, rows, &D[0, 0], beta, scale, self.supports,
-                                 self.nnz, self.work, self.sq, self.l1, self.n_threads)
-            if status == 0:
+        status = self.stats.run(A, B, codes, rows, &D[0, 0], beta, scale)
+        if status == 0:
+            with nogil:
                 for i in range(k):
                     if A[i, i] > top:
                         top = A[i, i]
                 status = _dict_update(D, A, B, 1e-10 * top, self.AD, self.D_old,
                                       self.dwork, self.unused, &n_unused)
         check_status(status, "online dictionary update")
-        for i in range(m):
-            half_sqerr += self.sq[i]
-            l1_sum += self.l1[i]
+        half_sqerr, l1_sum = self.stats.terms()
         return half_sqerr, l1_sum, np.asarray(self.unused[:n_unused]).copy()
 
 
