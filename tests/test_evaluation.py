@@ -121,6 +121,22 @@ def test_pipeline_module_equals_the_pipeline(digits):
                                    pca.decision_function(Xt), rtol=1e-9, atol=1e-9)
 
 
+def _module_gradients(pipe, x, backwards, tol):
+    """Per backward pass: the pipeline's torch module (checked to compute
+    the pipeline's decision function on `x` to `tol`) and the gradient of
+    its first output, summed over the rows, with respect to `x`."""
+    modules, grads = {}, {}
+    for backward in backwards:
+        module = modules[backward] = pipeline_module(pipe, backward=backward)
+        xg = x.clone().requires_grad_(True)
+        out = module(xg)
+        np.testing.assert_allclose(out.detach().numpy(), pipe.decision_function(x.numpy()),
+                                   rtol=tol, atol=tol)
+        out[:, 0].sum().backward()
+        grads[backward] = xg.grad.numpy()
+    return modules, grads
+
+
 def test_pipeline_module_uses_the_twins(digits, denoiser):
     """Denoiser, LCA and deep sparse coder steps become their twins: the
     module equals the pipeline; the denoiser's exact backward differs from
@@ -131,15 +147,7 @@ def test_pipeline_module_uses_the_twins(digits, denoiser):
     X, y, Xt, yt = digits
     pipe = Pipeline([("den", denoiser), ("lr", LogisticRegression(max_iter=400))]).fit(X, y)
     x = torch.as_tensor(Xt[:5])
-    grads = {}
-    for backward in ("identity", "exact"):
-        module = pipeline_module(pipe, backward=backward)
-        xg = x.clone().requires_grad_(True)
-        out = module(xg)
-        np.testing.assert_allclose(out.detach().numpy(), pipe.decision_function(Xt[:5]),
-                                   rtol=1e-9, atol=1e-9)
-        out[:, 0].sum().backward()
-        grads[backward] = xg.grad.numpy()
+    _, grads = _module_gradients(pipe, x, ("identity", "exact"), tol=1e-9)
     w = torch.as_tensor(pipe[-1].coef_[0])
     np.testing.assert_allclose(grads["identity"], np.tile(w.numpy(), (5, 1)), atol=1e-12)
     xg = x.clone().requires_grad_(True)
@@ -273,16 +281,9 @@ def test_pipeline_module_gives_deep_coders_bpda_or_exact_gradients(digits):
     dsc = DeepSparseCoder((24, 12), n_epochs=1, pretrain_epochs=1, random_state=0)
     pipe = Pipeline([("dsc", dsc), ("lr", LogisticRegression(max_iter=400))]).fit(R, y)
     x = torch.as_tensor(R[:5])
-    grads = {}
-    for backward in ("identity", "smooth", "exact"):
-        module = pipeline_module(pipe, backward=backward)
+    modules, grads = _module_gradients(pipe, x, ("identity", "smooth", "exact"), tol=1e-7)
+    for backward, module in modules.items():
         assert module[0].backward_mode == ("exact" if backward == "exact" else "identity")
-        xg = x.clone().requires_grad_(True)
-        out = module(xg)
-        np.testing.assert_allclose(out.detach().numpy(), pipe.decision_function(R[:5]),
-                                   rtol=1e-7, atol=1e-7)
-        out[:, 0].sum().backward()
-        grads[backward] = xg.grad.numpy()
     assert np.array_equal(grads["identity"], grads["smooth"])
     assert np.abs(grads["identity"] - grads["exact"]).max() > 1e-3
 
